@@ -1,0 +1,32 @@
+# The template's own checks. Needs only python3 (and Docker for the container tests).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SERVICE_LOCK := {{cookiecutter.project_slug}}/requirements-dev.lock
+# Two workers: bakes, linters and server tests overlap well on a small machine.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
+.PHONY: test test-fast lint bake clean
+
+$(STAMP): pyproject.toml $(SERVICE_LOCK)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r '$(SERVICE_LOCK)'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check .
+	@touch $@
+
+test: $(STAMP)  ## every promise: hooks, bakes, linters, generated suites, fresh make test, Docker
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## everything but Docker and the fresh-venv bake
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not docker and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check hooks tests
+	$(BIN)/ruff format --check hooks tests
+
+bake: $(STAMP)  ## bake the defaults into ./build
+	$(BIN)/cookiecutter --no-input --overwrite-if-exists --output-dir build .
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,94 @@
+"""Finish a bake: prune the files of features not chosen, record the answers, write .env, say what next."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# (answer, value) -> paths removed when the answer has that value.
+PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ci", "none"): (".github",),
+}
+LICENSES_DIR = "licenses"
+
+
+def prune(project: Path, answers: Mapping[str, object]) -> list[Path]:
+    """Delete what the PRUNE table names for these answers; return what went."""
+    removed = []
+    for (field, value), paths in PRUNE.items():
+        if answers.get(field) != value:
+            continue
+        for relative in paths:
+            path = project / relative
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+            else:
+                continue
+            removed.append(path)
+    return removed
+
+
+def place_license(project: Path, answers: Mapping[str, object]) -> None:
+    """Keep the chosen license text as LICENSE and drop the others."""
+    chosen = project / LICENSES_DIR / str(answers.get("license"))
+    if chosen.is_file():
+        chosen.replace(project / "LICENSE")
+    shutil.rmtree(project / LICENSES_DIR, ignore_errors=True)
+
+
+def record_answers(project: Path, answers: Mapping[str, object]) -> Path:
+    """Write the answers as a replay file so the project can be re-baked or updated later."""
+    public = {k: v for k, v in answers.items() if not k.startswith("_") or k == "_template"}
+    path = project / ".cookiecutter.json"
+    path.write_text(json.dumps({"cookiecutter": public}, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def write_env(project: Path) -> Path | None:
+    """Create .env (git-ignored) from .env.example with a fresh SECRET_KEY and debugger PIN."""
+    env, example = project / ".env", project / ".env.example"
+    if env.exists() or not example.exists():
+        return None
+    fresh = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "DEBUG_PIN": "-".join(f"{secrets.randbelow(1000):03d}" for _ in range(3)),
+    }
+    lines = []
+    for line in example.read_text().splitlines():
+        key = line.split("=", 1)[0]
+        lines.append(f"{key}={fresh[key]}" if key in fresh else line)
+    env.write_text("\n".join(lines) + "\n")
+    env.chmod(0o600)
+    return env
+
+
+def next_steps(answers: Mapping[str, object]) -> str:
+    """The two commands a new user runs first."""
+    slug, port = answers["project_slug"], answers["http_port"]
+    return (
+        f"\nBaked {slug}. Next:\n"
+        f"  cd {slug}\n"
+        "  make test            # venv, dependencies from the lock, the test suite\n"
+        "  make dev             # run_simple with the reloader and debugger on 127.0.0.1\n"
+        f"  docker compose up    # gunicorn in a read-only container on port {port}\n"
+    )
+
+
+def main(project: Path, answers: Mapping[str, object]) -> int:
+    """Run every finishing step in order."""
+    prune(project, answers)
+    place_license(project, answers)
+    record_answers(project, answers)
+    write_env(project)
+    print(next_steps(answers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path.cwd(), json.loads(r"""{{ cookiecutter | tojson }}""")))

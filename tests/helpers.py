@@ -1,0 +1,49 @@
+"""Shared helpers: bake the template with real cookiecutter and run commands in a bake."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# {{ }} or {% %} left in a baked file; GitHub Actions' own ${{ }} expressions are allowed.
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+
+
+def bake(output_dir: Path, **answers: str) -> Path:
+    """Bake the template without prompts, with these answers; return the project directory."""
+    return Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers)
+    )
+
+
+def run(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; fail with its output if it exits non-zero."""
+    result = subprocess.run(
+        cmd, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+    assert result.returncode == 0, f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def unrendered(project: Path) -> list[str]:
+    """Every `file:line` of the bake that still holds template syntax."""
+    hits = []
+    for path in sorted(p for p in project.rglob("*") if p.is_file()):
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if UNRENDERED.search(line):
+                hits.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    return hits

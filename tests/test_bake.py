@@ -1,0 +1,79 @@
+"""Bake a curated table of option combinations with real cookiecutter and check each bake:
+nothing left unrendered, ruff and mypy clean, hadolint clean, and the project's own tests green."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .helpers import BIN, bake, run, unrendered
+
+# Every option value at least once, plus the pairs that interact: both pruning options at once,
+# the port next to its ceiling (the dev profile publishes port + 1), the lowest Python with the
+# longest accepted package name (line lengths), a non-ASCII name deriving the slug and package.
+COMBOS = {
+    "defaults": {},
+    "py3.14-apache-no-ci": {"python_version": "3.14", "license": "Apache-2.0", "ci": "none"},
+    "py3.12-bsd-port-9000": {"python_version": "3.12", "license": "BSD-3-Clause", "http_port": "9000"},
+    "py3.11-no-license-no-ci-long-package": {
+        "python_version": "3.11",
+        "license": "none",
+        "ci": "none",
+        "project_name": "Inventory Reconciliation Service",
+        "package_name": "inventory_reconciliation_service_backend",
+    },
+    "unicode-name-top-port": {"project_name": "Café Résumé API", "http_port": "65534"},
+}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(answers, id=name, marks=pytest.mark.xdist_group(name)) for name, answers in COMBOS.items()],
+)
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One bake per combination, shared by the checks below."""
+    return bake(tmp_path_factory.mktemp("bake"), **request.param)
+
+
+def test_nothing_left_unrendered(project: Path) -> None:
+    assert unrendered(project) == []
+
+
+def test_answers_are_recorded_and_features_pruned(project: Path) -> None:
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert (project / ".github").exists() == (answers["ci"] == "github-actions")
+    assert (project / "LICENSE").exists() == (answers["license"] != "none")
+    assert not (project / "licenses").exists()
+    assert (project / "src" / answers["package_name"] / "app.py").is_file()
+    assert f'python:{answers["python_version"]}-slim' in (project / "Dockerfile").read_text()
+    assert f'DEFAULT_PORT = {answers["http_port"]}' in (project / "src" / answers["package_name"] / "config.py").read_text()
+
+
+def test_ruff_check(project: Path) -> None:
+    run([str(BIN / "ruff"), "check", "--no-cache", "."], project)
+
+
+def test_ruff_format(project: Path) -> None:
+    run([str(BIN / "ruff"), "format", "--check", "--no-cache", "."], project)
+
+
+def test_mypy_strict(project: Path) -> None:
+    run([str(BIN / "mypy"), "--no-incremental", "--cache-dir", "/dev/null"], project)
+
+
+def test_hadolint(project: Path) -> None:
+    run([str(BIN / "hadolint"), "Dockerfile"], project)
+
+
+def test_generated_test_suite(project: Path) -> None:
+    package = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]["package_name"]
+    result = run(
+        [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov", "-W", "error"],
+        project,
+        env={"PYTHONPATH": str(project / "src"), "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert " passed" in result.stdout
+    assert " failed" not in result.stdout
+    assert f"src/{package}" in result.stdout or "TOTAL" in result.stdout

@@ -1,0 +1,48 @@
+"""Gunicorn settings for production, read from the environment (`gunicorn -c gunicorn.conf.py`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from {{ cookiecutter.package_name }}.config import (
+    DEFAULT_PORT,
+    ConfigError,
+    env_int,
+    env_str,
+    load_settings,
+)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+try:
+    load_settings()  # fail in the master, with the variable named, before any worker forks
+    wsgi_app = "{{ cookiecutter.package_name }}.wsgi:app"
+    host = env_str(os.environ, "HOST", "0.0.0.0")
+    port = env_int(os.environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535)
+    bind = f"{host}:{port}"
+    workers = env_int(os.environ, "WEB_CONCURRENCY", usable_cpus(), minimum=1, maximum=64)
+    worker_class = "gthread"
+    threads = env_int(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64)
+    timeout = env_int(os.environ, "GUNICORN_TIMEOUT", 30, minimum=1)
+    graceful_timeout = env_int(os.environ, "GUNICORN_GRACEFUL_TIMEOUT", 20, minimum=1)
+    keepalive = env_int(os.environ, "GUNICORN_KEEPALIVE", 5, minimum=0)
+    max_requests = env_int(os.environ, "GUNICORN_MAX_REQUESTS", 10_000, minimum=0)
+    max_requests_jitter = env_int(os.environ, "GUNICORN_MAX_REQUESTS_JITTER", 1_000, minimum=0)
+    forwarded_allow_ips = env_str(os.environ, "FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+except ConfigError as exc:
+    sys.exit(f"configuration error: {exc}")
+
+# /dev/shm is a tmpfs in containers: heartbeat files work on a read-only root and cost no disk I/O.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# The control socket (gunicorn >= 25) wants a writable $HOME or $XDG_RUNTIME_DIR; a container
+# is managed through signals instead, so it is off rather than logging errors.
+control_socket_disable = True
+accesslog = "-"
+errorlog = "-"
+loglevel = env_str(os.environ, "LOG_LEVEL", "info").lower()
+logger_class = "{{ cookiecutter.package_name }}.log.GunicornLogger"

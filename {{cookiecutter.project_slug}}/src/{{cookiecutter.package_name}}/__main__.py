@@ -1,0 +1,88 @@
+"""Dev server: `python -m <package>` serves the app with run_simple, its reloader and debugger.
+
+The reloader's first process binds the socket and re-runs this module in a child that inherits
+it, so a reload never refuses a connection. The child imports the app lazily: a file saved with
+a syntax error is shown by the debugger instead of ending the server, until the next good save.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import is_running_from_reloader, run_simple
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+EXCLUDE_PATTERNS = ["*/__pycache__/*", "*/.venv/*", "*/.git/*", "*/tests/*", "*/.mypy_cache/*"]
+
+
+class DevApp:
+    """WSGI app built once per reloader child; if the code does not import, it raises why."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.error: tuple[BaseException, TracebackType | None] | None = None
+        try:
+            from .app import create_app  # noqa: PLC0415 (imported late on purpose)
+
+            self.app = create_app({"DEBUG": True})
+        except Exception as exc:  # a SyntaxError or ImportError in the tree, a bad variable
+            traceback.print_exc()
+            self.error = (exc, exc.__traceback__)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if self.error is not None:
+            exc, tb = self.error
+            raise exc.with_traceback(tb)
+        return self.app(environ, start_response)  # type: ignore[no-any-return]
+
+
+def bind_address() -> tuple[str, int]:
+    """HOST and PORT, validated by the parent; the child takes them as the parent left them."""
+    if is_running_from_reloader():
+        return os.environ["HOST"], int(os.environ["PORT"])
+    from .config import DEFAULT_PORT, ConfigError, env_int, env_str, load_settings  # noqa: PLC0415
+
+    try:
+        settings = load_settings({"APP_ENV": "development", **os.environ})
+        host = env_str(os.environ, "HOST", "127.0.0.1")
+        port = env_int(os.environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535)
+    except ConfigError as exc:
+        sys.exit(f"configuration error: {exc}")
+    if settings["APP_ENV"] == "production":
+        sys.exit("refusing to start the dev server and its debugger: APP_ENV is production")
+    os.environ.update(HOST=host, PORT=str(port), APP_ENV=settings["APP_ENV"])
+    return host, port
+
+
+def reloader_type() -> str:
+    """watchdog when installed (event-driven, faster), else stat polling; RELOADER overrides."""
+    default = "watchdog" if importlib.util.find_spec("watchdog") else "stat"
+    return os.environ.get("RELOADER", default)
+
+
+def main() -> None:
+    """Serve with the reloader and the interactive debugger until interrupted."""
+    host, port = bind_address()
+    # The first process only holds the socket and watches files; the child it starts serves.
+    app = DevApp() if is_running_from_reloader() else None
+    run_simple(
+        host,
+        port,
+        app,  # type: ignore[arg-type]
+        use_reloader=True,
+        use_debugger=True,
+        reloader_type=reloader_type(),
+        extra_files=[str(PACKAGE_DIR)],
+        exclude_patterns=EXCLUDE_PATTERNS,
+    )
+
+
+if __name__ == "__main__":
+    main()

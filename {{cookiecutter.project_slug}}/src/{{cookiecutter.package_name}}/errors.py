@@ -1,0 +1,46 @@
+"""Every HTTP error as application/problem+json (RFC 9457), without leaking internals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
+
+from .hooks import request_id
+
+PROBLEM_JSON = "application/problem+json"
+# Headers of the HTML error response that describe its body rather than the error.
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
+
+
+class ValidationError(UnprocessableEntity):
+    """A well-formed payload that breaks the rules: 422 with the list of what is wrong."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("The request payload is invalid.")
+        self.errors = errors
+
+
+def init_app(app: Flask) -> None:
+    """Handle every HTTPException; Flask wraps unhandled errors in InternalServerError first."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+
+
+def problem(status: int, title: str, detail: str, headers: Any = (), **extensions: Any) -> Response:
+    """Build a problem+json response carrying the request id."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body.update(extensions, request_id=request_id())
+    return Response(json.dumps(body), status, headers=headers, mimetype=PROBLEM_JSON)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Keep the error's own headers (Allow on 405, Retry-After, Location) but replace its body."""
+    headers = [(k, v) for k, v in error.get_response().headers if k.lower() not in _BODY_HEADERS]
+    extensions = {"errors": error.errors} if isinstance(error, ValidationError) else {}
+    if isinstance(error, InternalServerError):
+        detail = InternalServerError.description  # never the exception's own text
+    else:
+        detail = error.description or ""
+    return problem(error.code or 500, error.name, detail, headers, **extensions)

@@ -1,0 +1,24 @@
+"""Container health probe: exit 0 when /healthz answers 200 on this container's PORT (no curl)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.request
+
+from .config import DEFAULT_PORT
+
+
+def main() -> int:
+    """Ask the local server for /healthz; any failure is a non-zero exit."""
+    url = f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return 0 if response.status == 200 else 1
+    except OSError as exc:
+        print(f"unhealthy: {url}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Fixtures: an app in testing mode and its client; the app factory is called fresh per test."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from {{ cookiecutter.package_name }}.app import create_app
+
+
+@pytest.fixture
+def app() -> Flask:
+    """An app in testing mode: exceptions propagate to the test, as Flask does when TESTING."""
+    return create_app({"APP_ENV": "testing"})
+
+
+@pytest.fixture
+def prod_app() -> Flask:
+    """An app that handles unhandled errors as production does (500 problem+json)."""
+    return create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the testing app."""
+    return app.test_client()

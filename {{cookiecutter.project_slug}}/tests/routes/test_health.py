@@ -1,0 +1,43 @@
+"""Liveness and readiness, including registered checks that fail."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from {{ cookiecutter.package_name }}.routes.health import add_readiness_check
+
+
+def test_healthz(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_readyz_with_no_checks(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready", "checks": {}}
+
+
+def test_readyz_runs_registered_checks(app: Flask) -> None:
+    calls: list[str] = []
+    add_readiness_check(app, "database", lambda: calls.append("database"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready", "checks": {"database": "ok"}}
+    assert calls == ["database"]
+
+
+def test_readyz_fails_with_503_naming_the_check(app: Flask) -> None:
+    def broken() -> None:
+        raise ConnectionError("db down: password=hunter2")
+
+    add_readiness_check(app, "cache", lambda: None)
+    add_readiness_check(app, "database", broken)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.json is not None
+    assert response.json["checks"] == {"cache": "ok", "database": "failing"}
+    assert "hunter2" not in response.get_data(as_text=True)

@@ -1,0 +1,91 @@
+"""Every error status as application/problem+json (RFC 9457), headers kept, nothing leaked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.test import TestResponse
+
+from {{ cookiecutter.package_name }}.errors import PROBLEM_JSON
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, object]:
+    """The response is problem+json with the RFC 9457 members and the request id."""
+    assert response.status_code == status
+    assert response.mimetype == PROBLEM_JSON
+    body = json.loads(response.get_data())
+    assert body["status"] == status
+    assert body["type"] == "about:blank"
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body  # type: ignore[no-any-return]
+
+
+def test_404(client: FlaskClient) -> None:
+    body = assert_problem(client.get("/no/such/path"), 404)
+    assert body["title"] == "Not Found"
+
+
+def test_405_keeps_allow(client: FlaskClient) -> None:
+    response = client.delete("/healthz")
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_400_malformed_json(client: FlaskClient) -> None:
+    response = client.post("/api/items", data="{not json", content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_415_wrong_content_type(client: FlaskClient) -> None:
+    response = client.post("/api/items", data="name=x", content_type="text/plain")
+    assert_problem(response, 415)
+
+
+def test_413_oversized_body(client: FlaskClient, app: Flask) -> None:
+    size = app.config["MAX_CONTENT_LENGTH"] + 1
+    payload = json.dumps({"name": "x" * size})
+    response = client.post("/api/items", data=payload, content_type="application/json")
+    assert_problem(response, 413)
+
+
+def test_422_lists_every_problem(client: FlaskClient) -> None:
+    response = client.post("/api/items", json={"name": "", "quantity": -1, "colour": "red"})
+    body = assert_problem(response, 422)
+    assert {e["field"] for e in body["errors"]} == {"name", "quantity", "colour"}  # type: ignore[attr-defined]
+
+
+def test_500_leaks_nothing(prod_app: Flask) -> None:
+    @prod_app.get("/boom")
+    def boom() -> str:
+        raise ValueError("password=hunter2 in /srv/app/secret.py")
+
+    response = prod_app.test_client().get("/boom")
+    body = assert_problem(response, 500)
+    text = response.get_data(as_text=True)
+    assert "hunter2" not in text
+    assert "Traceback" not in text
+    assert "ValueError" not in text
+    assert body["title"] == "Internal Server Error"
+
+
+def test_http_exception_headers_survive(app: Flask) -> None:
+    @app.get("/slow-down")
+    def slow_down() -> str:
+        raise TooManyRequests(retry_after=30)
+
+    response = app.test_client().get("/slow-down")
+    assert_problem(response, 429)
+    assert response.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("path", ["/healthz/", "/api/items/"])
+def test_error_bodies_are_json_for_any_path(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code >= 400
+    assert response.mimetype == PROBLEM_JSON

@@ -1,0 +1,196 @@
+"""The dev entrypoint for real: `python -m <package>` runs run_simple with reloader and debugger."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.test import Client
+
+from {{ cookiecutter.package_name }} import __main__ as dev
+from {{ cookiecutter.package_name }} import app as app_module
+from {{ cookiecutter.package_name }}.config import DEFAULT_PORT
+
+from .servers import PACKAGE_DIR, SECRET, Server, add_route, copy_project, free_port, run, serve
+
+PACKAGE = PACKAGE_DIR.name
+DEV_ENV = {"APP_ENV": "development", "RELOADER": "stat"}
+
+
+class Poller:
+    """Request a path in a loop from a thread, noting bodies and counting failed connections:
+    refused (nothing listening: the socket hand-over failed) apart from dropped (a request in
+    flight in the child at the instant it exits to reload)."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.refused, self.dropped = url, 0, 0
+        self.bodies: list[str] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self) -> None:
+        while self.running:
+            try:
+                self.bodies.append(requests.get(self.url, timeout=10).text)
+            except requests.ConnectionError as exc:
+                if "refused" in str(exc).lower():
+                    self.refused += 1
+                else:
+                    self.dropped += 1
+            time.sleep(0.02)
+
+    def wait_for(self, needle: str, timeout: float = 20) -> None:
+        """Block until a response containing needle arrives."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(needle in body for body in self.bodies[-5:]):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"never saw {needle!r}; last: {self.bodies[-1:]!r}")
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+
+
+@pytest.fixture(params=["stat", "watchdog"])
+def dev_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    """The dev server on a free port, serving a copy of the package with a /probe route."""
+    package_dir = copy_project(tmp_path)
+    add_route(package_dir, "probe", "'probe-v1'")
+    add_route(package_dir, "boom", "1 / 0")
+    env = {**DEV_ENV, "RELOADER": request.param}
+    with serve(tmp_path, ["-m", PACKAGE], env, free_port()) as server:
+        yield server, package_dir
+
+
+def test_reload_serves_new_code_on_the_same_port_and_survives_a_syntax_error(
+    dev_server: tuple[Server, Path],
+) -> None:
+    server, package_dir = dev_server
+    poller = Poller(f"{server.url}/probe")
+    try:
+        poller.wait_for("probe-v1")
+        time.sleep(1.1)  # the stat reloader compares mtimes at 1 s resolution on some filesystems
+        add_route(package_dir, "probe", "'probe-v2'")
+        poller.wait_for("probe-v2")
+
+        (package_dir / "routes" / "probe.py").write_text("def broken(:\n")
+        poller.wait_for("SyntaxError")
+        assert server.process.poll() is None, "a syntax error must not end the dev server"
+
+        add_route(package_dir, "probe", "'probe-v3'")
+        poller.wait_for("probe-v3")
+    finally:
+        poller.stop()
+    assert poller.refused == 0
+    assert len(poller.bodies) > 20, "the poller kept getting answers throughout"
+
+
+def test_debugger_answers_a_failing_request_only_for_trusted_hosts(
+    dev_server: tuple[Server, Path],
+) -> None:
+    server, _ = dev_server
+    local = requests.get(f"{server.url}/boom", timeout=10)
+    assert local.status_code == 500
+    assert "Werkzeug Debugger" in local.text
+    assert "ZeroDivisionError" in local.text
+    assert "EVALEX = true" in local.text
+    remote = requests.get(f"{server.url}/boom", headers={"Host": "evil.example"}, timeout=10)
+    assert "EVALEX = false" in remote.text  # no console for a host the debugger does not trust
+
+
+def test_dev_server_hooks_still_apply(dev_server: tuple[Server, Path]) -> None:
+    server, _ = dev_server
+    response = requests.get(f"{server.url}/nope", timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["X-Request-ID"]
+
+
+def test_refuses_to_run_in_production(tmp_path: Path) -> None:
+    copy_project(tmp_path)
+    result = run(tmp_path, ["-m", PACKAGE], {"APP_ENV": "production", "SECRET_KEY": SECRET})
+    assert result.returncode != 0
+    assert "refusing to start the dev server" in result.stderr
+
+
+def test_bad_port_fails_fast_naming_the_variable(tmp_path: Path) -> None:
+    copy_project(tmp_path)
+    result = run(tmp_path, ["-m", PACKAGE], {"APP_ENV": "development", "PORT": "eighty"})
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "configuration error: PORT must be an integer, got 'eighty'"
+    )
+
+
+# In-process checks of the pieces main() wires together (the subprocess tests above run them).
+
+
+def test_bind_address_defaults_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HOST", "PORT", "APP_ENV", "WERKZEUG_RUN_MAIN"):
+        monkeypatch.delenv(name, raising=False)
+    host, port = dev.bind_address()
+    assert host == "127.0.0.1"
+    assert port == DEFAULT_PORT
+    assert os.environ["APP_ENV"] == "development"
+
+
+def test_bind_address_in_the_reloader_child_trusts_the_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "5999")
+    assert dev.bind_address() == ("0.0.0.0", 5999)
+
+
+def test_bind_address_refuses_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", SECRET)
+    with pytest.raises(SystemExit, match="refusing to start the dev server"):
+        dev.bind_address()
+
+
+def test_reloader_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RELOADER", raising=False)
+    assert dev.reloader_type() == "watchdog"  # the dev dependencies include watchdog
+    monkeypatch.setenv("RELOADER", "stat")
+    assert dev.reloader_type() == "stat"
+
+
+def test_dev_app_serves_the_app_in_debug_mode() -> None:
+    wrapper = dev.DevApp()
+    assert wrapper.error is None
+    assert wrapper.app.debug
+    assert Client(wrapper).get("/healthz").status_code == 200
+
+
+def test_dev_app_raises_the_import_error_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(config: object = None) -> None:
+        raise SyntaxError("invalid syntax (probe.py, line 1)")
+
+    monkeypatch.setattr(app_module, "create_app", broken)
+    wrapper = dev.DevApp()
+    for _ in range(2):
+        with pytest.raises(SyntaxError, match=r"probe\.py"):
+            Client(wrapper).get("/healthz")
+
+
+def test_main_runs_run_simple_with_reloader_and_debugger(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(dev, "run_simple", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(dev, "bind_address", lambda: ("127.0.0.1", 5000))
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    dev.main()
+    assert calls[0]["use_reloader"] is True
+    assert calls[0]["use_debugger"] is True
+    assert calls[0]["extra_files"] == [str(dev.PACKAGE_DIR)]
