@@ -1,4 +1,4 @@
-"""Finish a bake: prune the files of features not chosen, record the answers, write .env, say what next."""
+"""Finish a bake: prune unchosen features, record the answers, write .env, say what next."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Validate every answer before cookiecutter writes a file; a bad one stops the bake with one line."""
+"""Validate every answer before cookiecutter writes a file; a bad one stops the bake."""
 
 from __future__ import annotations
 
@@ -17,13 +17,33 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Import names a package must not take: the generated code, its tests or its tools import these.
 RESERVED_PACKAGES = frozenset(
     {
-        "app", "blinker", "click", "conftest", "flask", "gunicorn", "hypothesis", "itsdangerous",
-        "jinja2", "markupsafe", "mypy", "packaging", "pip", "pytest", "requests", "ruff",
-        "setuptools", "src", "test", "tests", "watchdog", "werkzeug", "wsgi",
+        "app",
+        "blinker",
+        "click",
+        "conftest",
+        "flask",
+        "gunicorn",
+        "hypothesis",
+        "itsdangerous",
+        "jinja2",
+        "markupsafe",
+        "mypy",
+        "packaging",
+        "pip",
+        "pytest",
+        "requests",
+        "ruff",
+        "setuptools",
+        "src",
+        "test",
+        "tests",
+        "watchdog",
+        "werkzeug",
+        "wsgi",
     }
 )
 
-SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 MAX_SLUG = 64
@@ -44,7 +64,7 @@ def check_slug(value: str) -> str | None:
     """The slug names the directory, the distribution and the image."""
     if len(value) > MAX_SLUG or not SLUG.fullmatch(value):
         return (
-            "expected lowercase letters, digits and single dashes, starting with a letter, "
+            "expected lowercase letters, digits and single dashes, "
             f"at most {MAX_SLUG} characters (e.g. 'orders-api')"
         )
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
 def bake(output_dir: Path, **answers: str) -> Path:
     """Bake the template without prompts, with these answers; return the project directory."""
     return Path(
-        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers)
+        cookiecutter(
+            str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers
+        )
     )
 
 
@@ -28,10 +31,17 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a command; fail with its output if it exits non-zero."""
     result = subprocess.run(
-        cmd, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        cmd,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
-    assert result.returncode == 0, f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    )
     return result
 
 
@@ -47,3 +57,10 @@ def unrendered(project: Path) -> list[str]:
             if UNRENDERED.search(line):
                 hits.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
     return hits
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -16,7 +16,11 @@ from .helpers import BIN, bake, run, unrendered
 COMBOS = {
     "defaults": {},
     "py3.14-apache-no-ci": {"python_version": "3.14", "license": "Apache-2.0", "ci": "none"},
-    "py3.12-bsd-port-9000": {"python_version": "3.12", "license": "BSD-3-Clause", "http_port": "9000"},
+    "py3.12-bsd-port-9000": {
+        "python_version": "3.12",
+        "license": "BSD-3-Clause",
+        "http_port": "9000",
+    },
     "py3.11-no-license-no-ci-long-package": {
         "python_version": "3.11",
         "license": "none",
@@ -30,7 +34,10 @@ COMBOS = {
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(answers, id=name, marks=pytest.mark.xdist_group(name)) for name, answers in COMBOS.items()],
+    params=[
+        pytest.param(answers, id=name, marks=pytest.mark.xdist_group(name))
+        for name, answers in COMBOS.items()
+    ],
 )
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One bake per combination, shared by the checks below."""
@@ -47,8 +54,11 @@ def test_answers_are_recorded_and_features_pruned(project: Path) -> None:
     assert (project / "LICENSE").exists() == (answers["license"] != "none")
     assert not (project / "licenses").exists()
     assert (project / "src" / answers["package_name"] / "app.py").is_file()
-    assert f'python:{answers["python_version"]}-slim' in (project / "Dockerfile").read_text()
-    assert f'DEFAULT_PORT = {answers["http_port"]}' in (project / "src" / answers["package_name"] / "config.py").read_text()
+    assert f"python:{answers['python_version']}-slim" in (project / "Dockerfile").read_text()
+    assert (
+        f"DEFAULT_PORT = {answers['http_port']}"
+        in (project / "src" / answers["package_name"] / "config.py").read_text()
+    )
 
 
 def test_ruff_check(project: Path) -> None:
@@ -68,9 +78,21 @@ def test_hadolint(project: Path) -> None:
 
 
 def test_generated_test_suite(project: Path) -> None:
-    package = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]["package_name"]
+    package = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"][
+        "package_name"
+    ]
     result = run(
-        [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov", "-W", "error"],
+        [
+            str(BIN / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--cov",
+            "-W",
+            "error",
+        ],
         project,
         env={"PYTHONPATH": str(project / "src"), "PYTHONDONTWRITEBYTECODE": "1"},
     )

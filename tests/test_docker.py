@@ -1,0 +1,182 @@
+"""The baked service on a real Docker engine: build, run read-only and healthy, stop gracefully,
+the dev profile's reloader and debugger, and no debugger in production whatever the variables."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from .docker_support import BASE_IMAGE, Poller, Stack, image_size, require_engine, wait_for_http
+from .helpers import bake, free_port
+
+pytestmark = pytest.mark.docker
+
+# The defaults, and the one answer that changes what the image does (the port it serves on).
+# python_version only changes the default base image, which PYTHON_IMAGE overrides here.
+IMAGE_COMBOS = {"defaults": {}, "port-9000": {"http_port": "9000"}}
+
+EXTRA_ROUTES = {
+    "slow": "import time\n\nfrom flask import Blueprint\n\nbp = Blueprint('slow', __name__)\n\n\n"
+    "@bp.get('/slow')\ndef slow():\n    time.sleep(3)\n    return {'slow': 'done'}\n",
+    "boom": "from flask import Blueprint\n\nbp = Blueprint('boom', __name__)\n\n\n"
+    "@bp.get('/boom')\ndef boom():\n    return 1 / 0\n",
+    "probe": "from flask import Blueprint\n\nbp = Blueprint('probe', __name__)\n\n\n"
+    "@bp.get('/probe')\ndef probe():\n    return 'probe-v1'\n",
+}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(a, id=n, marks=pytest.mark.xdist_group(f"docker-{n}"))
+        for n, a in IMAGE_COMBOS.items()
+    ],
+)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """Bake, add test-only routes, compose build and up --wait; tear it all down after."""
+    require_engine()
+    project = bake(tmp_path_factory.mktemp("docker"), **request.param)
+    routes = next(project.glob("src/*/routes"))
+    for name, source in EXTRA_ROUTES.items():
+        (routes / f"{name}.py").write_text(source)
+    stack = Stack(project, f"tpl{uuid.uuid4().hex[:8]}", free_port(), free_port())
+    try:
+        stack.timed("build_s", "--profile", "dev", "build")
+        stack.timed("up_to_healthy_s", "up", "--wait", "web")
+        yield stack
+    finally:
+        stack.compose("--profile", "dev", "down", "--volumes", "--remove-orphans", timeout=120)
+
+
+@pytest.fixture
+def url(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.http_port}"
+
+
+def test_healthy_and_serving(
+    stack: Stack, url: str, record_property: pytest.RecordProperty
+) -> None:
+    assert stack.inspect("web", "{{.State.Health.Status}}") == "healthy"
+    health = requests.get(f"{url}/healthz", headers={"X-Request-ID": "docker-1"}, timeout=5)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    assert health.headers["X-Request-ID"] == "docker-1"
+    for header in (
+        "X-Content-Type-Options",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "Cache-Control",
+    ):
+        assert header in health.headers
+    missing = requests.get(f"{url}/no/such/path", timeout=5)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"] == "application/problem+json"
+    assert missing.json()["status"] == 404
+    record_property("up_to_healthy_s", stack.figures["up_to_healthy_s"])
+    if BASE_IMAGE:
+        added = image_size(f"{stack.project.name}:latest") - image_size(BASE_IMAGE)
+        record_property("image_added_mb", round(added / 1e6, 1))
+
+
+def test_runs_as_non_root_on_a_read_only_root(stack: Stack) -> None:
+    assert stack.compose("exec", "-T", "web", "id", "-u").stdout.strip() == "10001"
+    assert stack.inspect("web", "{{.HostConfig.ReadonlyRootfs}}") == "true"
+    pid1 = stack.compose("exec", "-T", "web", "cat", "/proc/1/cmdline").stdout
+    assert "bin/gunicorn --config gunicorn.conf.py" in pid1.replace("\0", " "), "PID 1 (exec form)"
+    write = stack.compose("exec", "-T", "web", "sh", "-c", "touch /app/x 2>&1 || true").stdout
+    assert "Read-only file system" in write
+
+
+def test_logs_are_json_lines_without_errors(stack: Stack, url: str) -> None:
+    requests.get(f"{url}/healthz", headers={"X-Request-ID": "docker-log"}, timeout=5)
+    time.sleep(0.5)
+    lines = stack.compose("logs", "--no-color", "--no-log-prefix", "web").stdout.splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert any(
+        r.get("request_id") == "docker-log" and r["logger"] == "gunicorn.access" for r in records
+    )
+    errors = [r for r in records if r["level"] in ("ERROR", "CRITICAL")]
+    assert errors == [], "no error at start, the control socket included"
+
+
+def test_production_has_no_debugger(stack: Stack, url: str) -> None:
+    failing = requests.get(f"{url}/boom", timeout=5)
+    assert failing.status_code == 500
+    assert failing.headers["Content-Type"] == "application/problem+json"
+    assert "Werkzeug Debugger" not in failing.text
+    assert "ZeroDivisionError" not in failing.text
+    package = next(stack.project.glob("src/*/routes")).parent.name
+    dev_entry = stack.compose(
+        "run", "--rm", "--no-deps", "-T", "web", "sh", "-c", f"python -m {package} 2>&1 || true"
+    )
+    assert f"No module named {package}.__main__" in dev_entry.stdout
+
+
+def test_dev_profile_reloads_host_edits_and_shows_the_debugger_on_loopback(stack: Stack) -> None:
+    stack.compose("--profile", "dev", "up", "--detach", "dev")
+    assert stack.compose("port", "dev", _container_port(stack)).stdout.startswith("127.0.0.1:")
+    dev_url = f"http://127.0.0.1:{stack.dev_port}"
+    wait_for_http(f"{dev_url}/healthz")
+    poller = Poller(f"{dev_url}/probe")
+    try:
+        poller.wait_for("probe-v1")
+        probe = next(stack.project.glob("src/*/routes/probe.py"))
+        probe.write_text(probe.read_text().replace("probe-v1", "probe-v2"))
+        poller.wait_for("probe-v2")
+    finally:
+        poller.stop()
+    assert poller.refused == 0
+    failing = requests.get(f"{dev_url}/boom", timeout=10)
+    assert failing.status_code == 500
+    assert "Werkzeug Debugger" in failing.text
+    assert "EVALEX = true" in failing.text
+    stack.compose("--profile", "dev", "stop", "dev")
+
+
+def _container_port(stack: Stack) -> str:
+    """The port the service listens on inside its container (the baked http_port)."""
+    return json.loads((stack.project / ".cookiecutter.json").read_text())["cookiecutter"][
+        "http_port"
+    ]
+
+
+def test_debug_variables_do_not_enable_a_debugger_in_production(stack: Stack, url: str) -> None:
+    override = stack.project / "compose.debug-attempt.yaml"
+    override.write_text(
+        "services:\n  web:\n    environment:\n"
+        "      APP_ENV: development\n      FLASK_DEBUG: '1'\n      DEBUG: '1'\n"
+        "      WERKZEUG_DEBUG_PIN: 'off'\n      FLASK_ENV: development\n"
+    )
+    stack.compose("-f", "compose.yaml", "-f", override.name, "up", "--detach", "--wait", "web")
+    failing = requests.get(f"{url}/boom", timeout=5)
+    assert failing.status_code == 500
+    assert failing.headers["Content-Type"] == "application/problem+json"
+    assert "Werkzeug Debugger" not in failing.text
+    stack.compose("up", "--detach", "--wait", "web")  # back to the plain service
+
+
+def test_stop_drains_the_request_in_flight_and_exits_0(
+    stack: Stack, url: str, record_property: pytest.RecordProperty
+) -> None:
+    result: dict[str, object] = {}
+
+    def slow_request() -> None:
+        response = requests.get(f"{url}/slow", timeout=30)
+        result.update(status=response.status_code, body=response.json())
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(1)  # the request is now inside the view
+    stack.timed("stop_s", "stop", "web")
+    thread.join(30)
+    assert result == {"status": 200, "body": {"slow": "done"}}
+    assert stack.inspect("web", "{{.State.ExitCode}}") == "0", "exited by itself, not SIGKILLed"
+    record_property("stop_s", stack.figures["stop_s"])
