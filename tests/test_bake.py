@@ -12,7 +12,8 @@ from .helpers import BIN, bake, run, unrendered
 
 # Every option value at least once, plus the pairs that interact: both pruning options at once,
 # the port next to its ceiling (the dev profile publishes port + 1), the lowest Python with the
-# longest accepted package name (line lengths), a non-ASCII name deriving the slug and package.
+# longest accepted package name (line lengths), a non-ASCII name deriving the slug and package,
+# and quotes and backslashes in free text that lands in Python, TOML and the Dockerfile.
 COMBOS = {
     "defaults": {},
     "py3.14-apache-no-ci": {"python_version": "3.14", "license": "Apache-2.0", "ci": "none"},
@@ -28,7 +29,12 @@ COMBOS = {
         "project_name": "Inventory Reconciliation Service",
         "package_name": "inventory_reconciliation_service_backend",
     },
-    "unicode-name-top-port": {"project_name": "Café Résumé API", "http_port": "65534"},
+    "unicode-quotes-top-port": {
+        "project_name": "Café Résumé API",
+        "description": 'Says "hi" to C:\\temp & <everyone>',
+        "author_name": "Zoë O'Brien",
+        "http_port": "65534",
+    },
 }
 
 

@@ -102,9 +102,9 @@ def wait_until_up(server: Server, timeout: float = 30) -> None:
         if server.process.poll() is not None:
             raise AssertionError(f"server exited {server.process.returncode}: {server.logs()}")
         try:
-            if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"{server.url}/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused before the bind, or slow at first start
             pass
         time.sleep(0.05)
     raise AssertionError(f"server did not answer within {timeout}s: {server.logs()}")
