@@ -38,7 +38,7 @@ class Poller:
         while self.running:
             try:
                 self.bodies.append(requests.get(self.url, timeout=10).text)
-            except requests.ConnectionError as exc:
+            except requests.RequestException as exc:  # a refusal, or a reply cut by the reload
                 if "refused" in str(exc).lower():
                     self.refused += 1
                 else:
