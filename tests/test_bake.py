@@ -22,12 +22,13 @@ COMBOS = {
         "license": "BSD-3-Clause",
         "http_port": "9000",
     },
-    "py3.11-no-license-no-ci-long-package": {
+    "py3.11-no-license-no-ci-long-name": {
         "python_version": "3.11",
         "license": "none",
         "ci": "none",
-        "project_name": "Inventory Reconciliation Service",
-        "package_name": "inventory_reconciliation_service_backend",
+        # Slug cut to 64 at a word boundary, package to 40: the longest accepted.
+        "project_name": "The Extraordinarily Long Named Inventory Reconciliation "
+        "And Forecasting Service",
     },
     "unicode-quotes-top-port": {
         "project_name": "Café Résumé API",
@@ -105,3 +106,15 @@ def test_generated_test_suite(project: Path) -> None:
     assert " passed" in result.stdout
     assert " failed" not in result.stdout
     assert f"src/{package}" in result.stdout or "TOTAL" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name", ["Orders API", "orders api", "ORDERS-API!", "  Orders   API  ", "Orders_API"]
+)
+def test_names_differing_in_case_or_punctuation_bake_the_same_project(
+    tmp_path: Path, name: str
+) -> None:
+    project = bake(tmp_path, project_name=name)
+    assert project.name == "orders-api"
+    assert (project / "src" / "orders_api" / "app.py").is_file()
+    assert unrendered(project) == []
