@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -10,11 +9,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.test import Client
-
-from {{ cookiecutter.package_name }} import __main__ as dev
-from {{ cookiecutter.package_name }} import app as app_module
-from {{ cookiecutter.package_name }}.config import DEFAULT_PORT
 
 from .servers import PACKAGE_DIR, SECRET, Server, add_route, copy_project, free_port, run, serve
 
@@ -129,68 +123,3 @@ def test_bad_port_fails_fast_naming_the_variable(tmp_path: Path) -> None:
         result.stderr.strip().splitlines()[-1]
         == "configuration error: PORT must be an integer, got 'eighty'"
     )
-
-
-# In-process checks of the pieces main() wires together (the subprocess tests above run them).
-
-
-def test_bind_address_defaults_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HOST", "PORT", "APP_ENV", "WERKZEUG_RUN_MAIN"):
-        monkeypatch.delenv(name, raising=False)
-    host, port = dev.bind_address()
-    assert host == "127.0.0.1"
-    assert port == DEFAULT_PORT
-    assert os.environ["APP_ENV"] == "development"
-
-
-def test_bind_address_in_the_reloader_child_trusts_the_parent(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
-    monkeypatch.setenv("HOST", "0.0.0.0")
-    monkeypatch.setenv("PORT", "5999")
-    assert dev.bind_address() == ("0.0.0.0", 5999)
-
-
-def test_bind_address_refuses_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
-    monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", SECRET)
-    with pytest.raises(SystemExit, match="refusing to start the dev server"):
-        dev.bind_address()
-
-
-def test_reloader_type(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RELOADER", raising=False)
-    assert dev.reloader_type() == "watchdog"  # the dev dependencies include watchdog
-    monkeypatch.setenv("RELOADER", "stat")
-    assert dev.reloader_type() == "stat"
-
-
-def test_dev_app_serves_the_app_in_debug_mode() -> None:
-    wrapper = dev.DevApp()
-    assert wrapper.error is None
-    assert wrapper.app.debug
-    assert Client(wrapper).get("/healthz").status_code == 200
-
-
-def test_dev_app_raises_the_import_error_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(config: object = None) -> None:
-        raise SyntaxError("invalid syntax (probe.py, line 1)")
-
-    monkeypatch.setattr(app_module, "create_app", broken)
-    wrapper = dev.DevApp()
-    for _ in range(2):
-        with pytest.raises(SyntaxError, match=r"probe\.py"):
-            Client(wrapper).get("/healthz")
-
-
-def test_main_runs_run_simple_with_reloader_and_debugger(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr(dev, "run_simple", lambda *args, **kwargs: calls.append(kwargs))
-    monkeypatch.setattr(dev, "bind_address", lambda: ("127.0.0.1", 5000))
-    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
-    dev.main()
-    assert calls[0]["use_reloader"] is True
-    assert calls[0]["use_debugger"] is True
-    assert calls[0]["extra_files"] == [str(dev.PACKAGE_DIR)]
