@@ -1,0 +1,410 @@
+"""Helpers for tests/test_hardening.py: gunicorn started from a bake as production starts it, raw
+HTTP/1.1 exchanges over a socket, load-generating client threads, and figures read from /proc."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+# Variables the service reads: cleared from the inherited environment so the defaults apply.
+SERVICE_VARIABLES = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "LOG_LEVEL",
+    "MAX_CONTENT_LENGTH",
+    "TRUSTED_PROXY_COUNT",
+    "HOST",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "FORWARDED_ALLOW_IPS",
+)
+# A route added to the bake for the drain tests; it logs when it starts, so a test can poll the
+# log to know the request is inside the view instead of sleeping and hoping.
+SLOW_ROUTE = (
+    "import logging\nimport time\n\nfrom flask import Blueprint\n\n"
+    "bp = Blueprint('slow', __name__)\nlog = logging.getLogger(__name__)\n\n\n"
+    "@bp.get('/slow')\ndef slow():\n    log.info('slow request started')\n"
+    "    time.sleep(2)\n    return {'slow': 'done'}\n"
+)
+SLOW_STARTED = "slow request started"
+
+
+def service_env(project: Path, **overrides: str) -> dict[str, str]:
+    """The environment production gives the service: this bake's src/ on the path, no leftovers."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SERVICE_VARIABLES and not key.startswith("GUNICORN_")
+    }
+    env.update(PYTHONPATH=str(project / "src"), PYTHONDONTWRITEBYTECODE="1")
+    env.update(overrides)
+    return env
+
+
+def production_env(project: Path, port: int) -> dict[str, str]:
+    """APP_ENV=production with a fresh 48-character secret, on 127.0.0.1 and two workers."""
+    return service_env(
+        project,
+        APP_ENV="production",
+        SECRET_KEY=secrets.token_hex(24),
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def healthy(url: str, timeout: float = 2) -> bool:
+    """Whether GET /healthz answers 200 within `timeout` seconds."""
+    try:
+        return requests.get(f"{url}/healthz", timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@dataclass
+class Gunicorn:
+    """A gunicorn master started from a bake, with its logs on disk."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    stdout: Path
+    stderr: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def workers(self) -> set[int]:
+        """The master's live child processes (its workers)."""
+        return children(self.process.pid)
+
+    def rss_kib(self) -> int:
+        """VmRSS of the master plus its workers, in KiB."""
+        return sum(rss_kib(pid) for pid in (self.process.pid, *self.workers()))
+
+    def logs(self) -> str:
+        """Everything written so far to stdout and stderr (for failure messages)."""
+        out, err = self.stdout.read_text()[-4000:], self.stderr.read_text()[-4000:]
+        return f"stdout:\n{out}\nstderr:\n{err}"
+
+    def log_size(self) -> int:
+        """Bytes written to stdout so far: an offset for `stdout_since`."""
+        return self.stdout.stat().st_size
+
+    def stdout_since(self, offset: int) -> str:
+        """What the service wrote to stdout after `offset`."""
+        with self.stdout.open("rb") as stream:
+            stream.seek(offset)
+            return stream.read().decode(errors="replace")
+
+
+@contextmanager
+def gunicorn(project: Path, env: dict[str, str], name: str = "gunicorn") -> Iterator[Gunicorn]:
+    """`python -m gunicorn -c gunicorn.conf.py` in the bake; wait for /healthz; stop it after."""
+    port = int(env["PORT"])
+    out, err = project / f"{name}-{port}.out.log", project / f"{name}-{port}.err.log"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            cwd=project,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    server = Gunicorn(process, port, out, err)
+    try:
+        up = wait_until(lambda: process.poll() is not None or healthy(server.url), 60, 0.1)
+        assert up, f"gunicorn did not answer /healthz:\n{server.logs()}"
+        assert process.poll() is None, f"gunicorn exited:\n{server.logs()}"
+        assert wait_until(lambda: len(server.workers()) == 2, 30), server.logs()
+        yield server
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
+    """SIGTERM the process group, as a container runtime would; SIGKILL it if it lingers."""
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+    return process.returncode
+
+
+def children(pid: int) -> set[int]:
+    """Live processes whose parent is `pid` (from /proc/<n>/stat)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of one process in KiB; 0 if it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), "")
+    return int(line.split()[1]) if line else 0
+
+
+def tcp_listeners(port: int) -> dict[str, int]:
+    """Every address listening on a TCP `port` (from /proc/net/tcp{,6}), with its accept backlog.
+
+    For a listening socket the kernel reports the connections waiting to be accept()ed as its
+    rx_queue, so a backlog of 0 means the workers have taken every connection made so far.
+    """
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                address, port_hex = fields[1].rsplit(":", 1)
+                if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: TCP_LISTEN
+                    found[decode_address(address)] = int(fields[4].split(":")[1], 16)
+    return found
+
+
+def decode_address(hex_address: str) -> str:
+    """/proc/net/tcp's address (host byte order, 32-bit words) as text."""
+    words = (hex_address[i : i + 8] for i in range(0, len(hex_address), 8))
+    raw = b"".join(bytes.fromhex(word)[::-1] for word in words)
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, raw)
+
+
+@dataclass
+class RawResponse:
+    """What a raw exchange produced: a status line and headers, or how the connection ended."""
+
+    outcome: str  # "response", "closed" (EOF or reset with no answer) or "timeout"
+    elapsed: float
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    head: bytes = b""
+
+    @property
+    def layer(self) -> str:
+        """Who answered: Flask's hooks add X-Request-ID to every response, gunicorn's do not."""
+        return "flask" if "x-request-id" in self.headers else "gunicorn"
+
+
+def raw_exchange(
+    port: int, data: bytes, *, half_close: bool = False, pause: float = 0, timeout: float = 5
+) -> RawResponse:
+    """Send `data` on a fresh connection and read the first final response's head.
+
+    With `pause`, wait that long for an early answer before (optionally) half-closing.
+    """
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        try:
+            sock.sendall(data)
+            answered_early = bool(pause) and bool(select.select([sock], [], [], pause)[0])
+            if half_close and not answered_early:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:  # the server answered and closed while we were still sending
+            pass
+        return read_head(sock, started, timeout)
+
+
+def read_head(sock: socket.socket, started: float, timeout: float) -> RawResponse:
+    """Read until the end of a final (non-1xx) response head, EOF, reset or `timeout`."""
+    buffer = b""
+    deadline = started + timeout
+    while True:
+        end = buffer.find(b"\r\n\r\n")
+        if end >= 0:
+            head, buffer = buffer[:end], buffer[end + 4 :]
+            response = parse_head(head, time.monotonic() - started)
+            if response.status is not None and 100 <= response.status < 200:
+                continue  # 100 Continue: the final answer follows
+            return response
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return RawResponse("timeout", time.monotonic() - started, head=buffer[:200])
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            return RawResponse("timeout", time.monotonic() - started, head=buffer[:200])
+        except OSError:  # reset
+            chunk = b""
+        if not chunk:
+            if buffer.startswith(b"HTTP/"):
+                return parse_head(buffer, time.monotonic() - started)
+            return RawResponse("closed", time.monotonic() - started, head=buffer[:200])
+        buffer += chunk
+
+
+def parse_head(head: bytes, elapsed: float) -> RawResponse:
+    """Parse `HTTP/1.1 400 Reason` and the header lines that follow it."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawResponse("response", elapsed, status, headers, head)
+
+
+@dataclass
+class Failure:
+    """A request that did not get the expected answer."""
+
+    started: float
+    ended: float
+    kind: str  # "status", "refused", "reset", "timeout"
+    detail: str
+
+
+@dataclass
+class Load:
+    """Client threads, each with a requests.Session, alternating GET /healthz and POST /api/items
+    until stopped (or `limit` seconds pass); counts the answers and keeps every failure."""
+
+    url: str
+    clients: int = 4
+    limit: float = 300
+    failures: list[Failure] = field(default_factory=list, init=False)
+    counts: list[int] = field(default_factory=list, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False, repr=False)
+
+    def __enter__(self) -> Load:
+        self.counts = [0] * self.clients
+        self._threads = [
+            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(self.clients)
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def total(self) -> int:
+        """Requests made so far, answered or not."""
+        return sum(self.counts)
+
+    def stop(self) -> None:
+        """Stop the clients and wait for their last request (bounded by its timeout)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def _run(self, number: int) -> None:
+        deadline = time.monotonic() + self.limit
+        with requests.Session() as session:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                started = time.monotonic()
+                problem = self._one(session, self.counts[number] % 2 == 0)
+                if problem is not None:
+                    self.failures.append(Failure(started, time.monotonic(), *problem))
+                    if problem[0] == "refused":
+                        self._stop.wait(0.05)  # nothing listens: do not spin
+                self.counts[number] += 1
+
+    def _one(self, session: requests.Session, health: bool) -> tuple[str, str] | None:
+        """One request; None when it got the right answer, else (kind, detail)."""
+        try:
+            if health:
+                response = session.get(f"{self.url}/healthz", timeout=10)
+            else:
+                item = {"name": "widget", "quantity": 3}
+                response = session.post(f"{self.url}/api/items", json=item, timeout=10)
+        except requests.Timeout as exc:
+            return "timeout", repr(exc)[:300]
+        except requests.ConnectionError as exc:
+            return ("refused" if "refused" in repr(exc).lower() else "reset"), repr(exc)[:300]
+        except requests.RequestException as exc:  # a response cut short (ChunkedEncodingError)
+            return "reset", repr(exc)[:300]
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if health and response.status_code == 200 and body == {"status": "ok"}:
+            return None
+        if not health and response.status_code == 201 and (body or {}).get("name") == "widget":
+            return None
+        return "status", f"{response.status_code} {response.text[:200]}"
+
+
+class SlowClients:
+    """`count` connections that send nothing, or that dribble a header that never ends."""
+
+    HEADER = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"x" * 300
+    INTERVAL = 0.2  # seconds between two bytes on each dribbling connection
+
+    def __init__(self, port: int, count: int, *, dribble: bool) -> None:
+        self.port, self.count, self.dribble = port, count, dribble
+        self.sockets: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drip, daemon=True)
+
+    def __enter__(self) -> SlowClients:
+        for _ in range(self.count):
+            self.sockets.append(socket.create_connection(("127.0.0.1", self.port), timeout=5))
+        if self.dribble:
+            self._send(0)  # the first byte, before anyone measures
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+        for sock in self.sockets:
+            sock.close()
+
+    def _send(self, index: int) -> None:
+        for sock in self.sockets:
+            with suppress(OSError):
+                sock.send(self.HEADER[index : index + 1])
+
+    def _drip(self) -> None:
+        """One more byte on every connection each INTERVAL, until stopped or out of header."""
+        for index in range(1, len(self.HEADER)):
+            if self._stop.wait(self.INTERVAL):
+                return
+            self._send(index)

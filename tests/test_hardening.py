@@ -1,0 +1,536 @@
+"""The baked service under real gunicorn, as production starts it (`python -m gunicorn -c
+gunicorn.conf.py`, APP_ENV=production, two gthread workers): hostile HTTP/1.1 framing over raw
+sockets, slow and idle clients, sustained load with its memory, worker faults and signals, and
+the security defaults that can be checked from outside.
+
+Who answers a malformed request: gunicorn's parser rejects bad request lines, header syntax,
+size limits and Content-Length / Transfer-Encoding conflicts itself, with its own text/html
+error page and no X-Request-ID (not problem+json: expected, Flask never sees the request). Only
+what gunicorn parses lazily reaches Flask and its problem+json handlers: the body (chunk sizes
+and extensions, a body shorter than announced, JSON) and a Content-Length above
+MAX_CONTENT_LENGTH. `RawResponse.layer` tells them apart by X-Request-ID, which every Flask
+response carries.
+
+Slow clients, what the defaults give (WEB_CONCURRENCY=2 x GUNICORN_THREADS=4 = 8 threads),
+measured with gunicorn 27 gthread: a worker's main loop accept()s every connection at once and
+queues it for its thread pool (FIFO, unbounded). A thread then waits up to 5 s (gunicorn's
+hard-coded DEFAULT_WORKER_DATA_TIMEOUT, not configurable) for the first byte; a connection
+still silent goes back to the poller for GUNICORN_KEEPALIVE (5 s) and is closed: a silent
+connection lives ~10 s, an idle kept-alive one GUNICORN_KEEPALIVE (~5 s), and neither holds a
+thread while in the poller. But each group of 4 silent connections queued in a worker ahead of
+a request delays it by up to 5 s: with 50 silent connections, /healthz took 5-40 s (or missed
+the probe's 3 s for 3 to 8 of 8 concurrent probes). Once a client has sent a byte, its thread
+reads the rest with no timeout at all, so a client that dribbles its headers (or sends part of
+a body and waits) holds a thread for as long as it likes. Fewer than GUNICORN_THREADS such
+clients (3) are harmless, whichever worker takes them; 4 to 7 can fill one worker, and a request
+that lands there waits; WEB_CONCURRENCY x GUNICORN_THREADS (8) stopped the service outright
+(80 s without an answer), 16 left 0 of 8 probes answered. GUNICORN_TIMEOUT never fires for
+this: a gthread worker's heartbeat comes from its main loop, which stays free while every
+thread is stuck. Keep-alive costs no thread: up to worker_connections (1000) minus threads per
+worker wait in the poller for GUNICORN_KEEPALIVE seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from .hardening_support import (
+    SLOW_ROUTE,
+    SLOW_STARTED,
+    Failure,
+    Gunicorn,
+    Load,
+    SlowClients,
+    gunicorn,
+    healthy,
+    production_env,
+    raw_exchange,
+    service_env,
+    stop_group,
+    tcp_listeners,
+    wait_until,
+)
+from .helpers import bake, free_port
+
+pytestmark = pytest.mark.hardening
+# Tests on the shared server run in order on one xdist worker; destructive ones on the other.
+SHARED = pytest.mark.xdist_group("hardening-server")
+FAULTS = pytest.mark.xdist_group("hardening-faults")
+
+WORKERS = 2  # WEB_CONCURRENCY given to every server here
+THREADS = 4  # GUNICORN_THREADS default
+KEEPALIVE = 5  # GUNICORN_KEEPALIVE default, seconds
+TIMEOUT = 30  # GUNICORN_TIMEOUT default, seconds
+GRACEFUL_TIMEOUT = 20  # GUNICORN_GRACEFUL_TIMEOUT default, seconds
+MAX_CONTENT_LENGTH = 1024 * 1024  # the service's default
+HEALTH_DEADLINE = 3.0  # probe.py's timeout: what the container HEALTHCHECK waits for /healthz
+RAW_TIMEOUT = 5.0  # "never a hang beyond a few seconds"
+# Concurrent /healthz probes: each lands on either worker, so a saturated one is rarely missed.
+PROBES = 2 * THREADS
+LOAD_SECONDS = float(os.environ.get("HARDENING_LOAD_SECONDS", "20"))
+WARMUP_SECONDS = 3.0
+RSS_GROWTH_MIB = 10  # allowed growth after warm-up: 10 MiB or 20 %, whichever is larger
+PROBLEM_JSON = "application/problem+json"
+
+GET = b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
+POST = b"POST /api/items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+CHUNKED = POST + b"Transfer-Encoding: chunked\r\n\r\n"
+NESTED = b"[" * 100_000 + b"]" * 100_000
+
+
+@dataclass(frozen=True)
+class Case:
+    """Bytes to send and who should reject them: "gunicorn", "flask" or "any"."""
+
+    data: bytes
+    layer: str
+    half_close: bool = False
+    pause: float = 0
+
+
+# What was observed is noted where the answer is not gunicorn's plain 400.
+RAW_CASES = {
+    # Request line: gunicorn.
+    "request-line-garbage": Case(b"GARBAGE\r\n\r\n", "gunicorn"),
+    "request-line-without-version": Case(b"GET /healthz\r\n\r\n", "gunicorn"),
+    "request-line-http-9.9": Case(b"GET /healthz HTTP/9.9\r\nHost: t\r\n\r\n", "gunicorn"),
+    "request-line-lowercase-method": Case(b"get /healthz HTTP/1.1\r\nHost: t\r\n\r\n", "gunicorn"),
+    "request-line-nul-in-method": Case(b"G\x00T /healthz HTTP/1.1\r\nHost: t\r\n\r\n", "gunicorn"),
+    "request-line-double-spaces": Case(b"GET  /healthz  HTTP/1.1\r\nHost: t\r\n\r\n", "gunicorn"),
+    "request-line-bare-lf": Case(b"GET /healthz HTTP/1.1\nHost: t\n\n", "gunicorn"),
+    "request-line-9000-byte-uri": Case(  # 414
+        b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", "gunicorn"
+    ),
+    "path-raw-latin1-bytes": Case(b"GET /\xff\xfe HTTP/1.1\r\nHost: t\r\n\r\n", "gunicorn"),
+    "path-raw-utf8-bytes": Case("GET /café HTTP/1.1\r\nHost: t\r\n\r\n".encode(), "gunicorn"),
+    "path-control-byte": Case(b"GET /a\x01b HTTP/1.1\r\nHost: t\r\n\r\n", "gunicorn"),
+    # Header section: gunicorn.
+    "header-9000-byte-value": Case(GET + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n", "gunicorn"),  # 431
+    "headers-150-fields": Case(  # 431 (limit_request_fields: 100)
+        GET + b"".join(b"X-H%d: v\r\n" % n for n in range(150)) + b"\r\n", "gunicorn"
+    ),
+    "header-obsolete-line-folding": Case(GET + b"X-Folded: a\r\n b\r\n\r\n", "gunicorn"),
+    "header-without-colon": Case(GET + b"Broken\r\n\r\n", "gunicorn"),
+    "header-space-before-colon": Case(GET + b"X-A : b\r\n\r\n", "gunicorn"),
+    "header-nul-in-value": Case(GET + b"X-A: a\x00b\r\n\r\n", "gunicorn"),
+    "host-duplicated": Case(GET + b"Host: u\r\n\r\n", "gunicorn"),
+    # RFC 9112 3.2: a server MUST answer 400 to HTTP/1.1 without Host. Observed: 200.
+    "host-missing-on-http11": Case(b"GET /healthz HTTP/1.1\r\n\r\n", "any"),
+    "expect-unknown": Case(  # 417
+        POST + b"Expect: bogus\r\nContent-Length: 2\r\n\r\n{}", "gunicorn"
+    ),
+    # Content-Length and Transfer-Encoding: gunicorn, but for the length check against the limit.
+    "cl-and-te-both": Case(
+        POST + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "gunicorn"
+    ),
+    "cl-negative": Case(POST + b"Content-Length: -1\r\n\r\n", "gunicorn"),
+    "cl-non-numeric": Case(POST + b"Content-Length: abc\r\n\r\n", "gunicorn"),
+    "cl-plus-sign": Case(POST + b"Content-Length: +2\r\n\r\n{}", "gunicorn"),
+    "cl-duplicated-different-values": Case(
+        POST + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}x", "gunicorn"
+    ),
+    "cl-duplicated-same-value": Case(
+        POST + b"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", "gunicorn"
+    ),
+    "cl-comma-list": Case(POST + b"Content-Length: 2, 3\r\n\r\n{}x", "gunicorn"),
+    "cl-24-digits": Case(POST + b"Content-Length: " + b"9" * 24 + b"\r\n\r\n", "flask"),  # 413
+    "te-gzip": Case(POST + b"Transfer-Encoding: gzip\r\n\r\n", "gunicorn"),
+    "te-chunked-then-gzip": Case(POST + b"Transfer-Encoding: chunked, gzip\r\n\r\n", "gunicorn"),
+    "te-duplicated": Case(
+        POST + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "gunicorn",
+    ),
+    "te-on-http10": Case(
+        b"POST /api/items HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "gunicorn",
+    ),
+    "te-space-before-colon": Case(
+        POST + b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", "gunicorn"
+    ),
+    # Chunked bodies are parsed while Flask reads wsgi.input. Observed: the next four are 500.
+    "chunk-size-not-hex": Case(CHUNKED + b"zz\r\n{}\r\n0\r\n\r\n", "flask"),
+    "chunk-size-negative": Case(CHUNKED + b"-2\r\n{}\r\n0\r\n\r\n", "flask"),
+    "chunk-extension-invalid": Case(CHUNKED + b'2;x="a\r\n{}\r\n0\r\n\r\n', "flask"),
+    "chunk-longer-than-its-size": Case(CHUNKED + b"1\r\n{}\r\n0\r\n\r\n", "flask"),
+    "chunk-size-2^80-then-eof": Case(CHUNKED + b"1" + b"0" * 20 + b"\r\n{}", "flask", True),
+    "chunked-body-cut-short-then-eof": Case(CHUNKED + b"10\r\n{}", "flask", half_close=True),
+    # A body shorter than its Content-Length.
+    "cl-body-short-then-eof": Case(
+        POST + b'Content-Length: 100\r\n\r\n{"name": "wid', "flask", half_close=True
+    ),
+    # Observed: 201 Created, the truncated body taken for the whole one.
+    "cl-body-short-json-prefix-then-eof": Case(
+        POST + b'Content-Length: 100\r\n\r\n{"name": "widget"}', "flask", half_close=True
+    ),
+    "cl-body-short-then-wait": Case(
+        POST + b'Content-Length: 100\r\n\r\n{"name": "wid', "flask", half_close=True, pause=1.5
+    ),
+    # Well-formed HTTP, hostile JSON. Observed: 500 (RecursionError in json.loads).
+    "json-nested-100000-deep": Case(
+        POST + b"Content-Length: %d\r\n\r\n" % len(NESTED) + NESTED, "flask"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One bake of the defaults with a test-only /slow route (2 s, logs when it starts)."""
+    project = bake(tmp_path_factory.mktemp("hardening"))
+    (next(project.glob("src/*/routes")) / "slow.py").write_text(SLOW_ROUTE)
+    return project
+
+
+@pytest.fixture(scope="module")
+def server(project: Path) -> Iterator[Gunicorn]:
+    """gunicorn shared by the non-destructive tests."""
+    with gunicorn(project, production_env(project, free_port()), "shared") as running:
+        yield running
+
+
+@pytest.fixture
+def fresh(project: Path) -> Iterator[Gunicorn]:
+    """gunicorn of its own, for a test that kills or signals it."""
+    with gunicorn(project, production_env(project, free_port()), "fresh") as running:
+        yield running
+
+
+def logged_errors(server: Gunicorn, offset: int) -> list[str]:
+    """The ERROR records the service logged after `offset` (the exception names, for messages)."""
+    found = []
+    for line in server.stdout_since(offset).splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("level") in ("ERROR", "CRITICAL"):
+            found.append(str(record.get("error") or record.get("message")))
+    return found
+
+
+@SHARED
+@pytest.mark.parametrize("case", [pytest.param(c, id=name) for name, c in RAW_CASES.items()])
+def test_malformed_request_gets_4xx_or_close(server: Gunicorn, case: Case) -> None:
+    """A 4xx or a closed connection within seconds, never a 5xx; /healthz answers after."""
+    offset = server.log_size()
+    response = raw_exchange(
+        server.port, case.data, half_close=case.half_close, pause=case.pause, timeout=RAW_TIMEOUT
+    )
+    assert response.outcome != "timeout", f"neither answered nor closed: {response.head[:200]!r}"
+    if response.outcome == "response":
+        assert response.status is not None, response.head
+        assert 400 <= response.status < 500, (
+            f"{response.head.splitlines()[0]!r} from {response.layer}; "
+            f"the service logged {logged_errors(server, offset)}"
+        )
+        if case.layer != "any":
+            assert response.layer == case.layer
+        if response.layer == "flask":
+            assert response.headers["content-type"] == PROBLEM_JSON
+        else:  # gunicorn's own error page: not problem+json, and it cannot be
+            assert response.headers["content-type"].startswith("text/html")
+    assert healthy(server.url, timeout=5), "the server stopped answering /healthz"
+
+
+def probe_health(url: str, count: int) -> list[float | None]:
+    """`count` concurrent GET /healthz on fresh connections; each one's latency, None if none."""
+
+    def one() -> float | None:
+        started = time.monotonic()
+        try:
+            response = requests.get(
+                f"{url}/healthz",
+                headers={"Connection": "close"},
+                timeout=(HEALTH_DEADLINE, HEALTH_DEADLINE),
+            )
+        except requests.RequestException:
+            return None
+        return round(time.monotonic() - started, 3) if response.status_code == 200 else None
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: one(), range(count)))
+
+
+@SHARED
+@pytest.mark.parametrize(
+    ("kind", "count"),
+    [
+        pytest.param("silent", 50, id="50-silent-connections"),
+        pytest.param("dribbling", THREADS - 1, id="3-dribbling-headers-fewer-than-threads"),
+        pytest.param("dribbling", 2 * WORKERS * THREADS, id="16-dribbling-headers"),
+    ],
+)
+def test_slow_clients_leave_healthz_answering(
+    server: Gunicorn, kind: str, count: int, record_property: pytest.RecordProperty
+) -> None:
+    """With slow clients connected, /healthz answers within the container probe's 3 s."""
+    with SlowClients(server.port, count, dribble=kind == "dribbling"):
+        accepted = wait_until(lambda: tcp_listeners(server.port).get("127.0.0.1") == 0, 10)
+        assert accepted, "the workers did not accept the slow connections"
+        latencies = probe_health(server.url, PROBES)
+    answered = sum(x is not None and x < HEALTH_DEADLINE for x in latencies)
+    record_property(f"health_ok_{count}_{kind}", f"{answered}/{PROBES}")
+    assert wait_until(lambda: healthy(server.url), TIMEOUT), "no recovery once the clients left"
+    assert all(x is not None and x < HEALTH_DEADLINE for x in latencies), (
+        f"/healthz latencies with {count} {kind} clients: {latencies} "
+        f"(None: no answer within {HEALTH_DEADLINE}s)"
+    )
+
+
+def closed_after(port: int, data: bytes, limit: float) -> float | None:
+    """Send `data`, read whatever comes; seconds until the server closes, None past `limit`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as sock:
+        started = time.monotonic()
+        sock.sendall(data)
+        while time.monotonic() - started < limit:
+            try:
+                if not sock.recv(65536):
+                    return round(time.monotonic() - started, 2)
+            except TimeoutError:
+                return None
+            except OSError:  # reset: closed too
+                return round(time.monotonic() - started, 2)
+    return None
+
+
+@SHARED
+def test_idle_connections_are_closed_by_the_server(
+    server: Gunicorn, record_property: pytest.RecordProperty
+) -> None:
+    """A kept-alive connection closes after GUNICORN_KEEPALIVE; a silent one within the timeout."""
+    with ThreadPoolExecutor(2) as pool:
+        silent = pool.submit(closed_after, server.port, b"", TIMEOUT)
+        kept = pool.submit(closed_after, server.port, GET + b"\r\n", TIMEOUT)
+        silent_s, kept_s = silent.result(), kept.result()
+    record_property("keepalive_closed_s", kept_s)
+    record_property("silent_closed_s", silent_s)
+    assert kept_s is not None, f"a kept-alive connection stayed open past {TIMEOUT}s"
+    assert KEEPALIVE - 1 <= kept_s <= KEEPALIVE + 5
+    assert silent_s is not None, f"a connection that sent nothing stayed open past {TIMEOUT}s"
+
+
+@SHARED
+def test_sustained_load_without_errors_or_memory_growth(
+    server: Gunicorn, record_property: pytest.RecordProperty
+) -> None:
+    """Client threads for HARDENING_LOAD_SECONDS: no failed request, RSS within the bound."""
+    workers_before = server.workers()
+    with Load(server.url, clients=4) as load:
+        time.sleep(WARMUP_SECONDS)  # a timed phase of the load, not a wait for a condition
+        rss_start, done_start, started = server.rss_kib(), load.total, time.monotonic()
+        time.sleep(LOAD_SECONDS)
+        rss_end, done_end, elapsed = server.rss_kib(), load.total, time.monotonic() - started
+    recycled = len(workers_before - server.workers())  # GUNICORN_MAX_REQUESTS (10000 +- 1000)
+    record_property("load_requests", done_end - done_start)
+    record_property("load_rps", round((done_end - done_start) / elapsed))
+    record_property("rss_start_mib", round(rss_start / 1024, 1))
+    record_property("rss_end_mib", round(rss_end / 1024, 1))
+    record_property("workers_recycled", recycled)
+    assert load.total > 0
+    assert load.failures == [], f"{len(load.failures)} failed, first: {load.failures[:3]}"
+    allowed = max(RSS_GROWTH_MIB * 1024, rss_start // 5)
+    assert rss_end - rss_start <= allowed, f"RSS grew from {rss_start} KiB to {rss_end} KiB"
+
+
+@SHARED
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_body_above_max_content_length_gets_413_problem_json(
+    server: Gunicorn, framing: str
+) -> None:
+    """MAX_CONTENT_LENGTH holds on real gunicorn, whether the body is sized or chunked."""
+    body = b'{"name": "widget"}' + b" " * MAX_CONTENT_LENGTH  # valid JSON, over the limit
+    data = body if framing == "content-length" else iter([body[:65536], body[65536:]])
+    response = requests.post(
+        f"{server.url}/api/items",
+        data=data,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413, f"{response.status_code}: {response.text[:200]}"
+    assert response.headers["Content-Type"] == PROBLEM_JSON
+    assert response.json()["status"] == 413
+
+
+@FAULTS
+def test_killed_worker_is_replaced_and_requests_succeed_after(
+    fresh: Gunicorn, record_property: pytest.RecordProperty
+) -> None:
+    """kill -9 of a worker under load: a new worker appears; only requests in flight fail."""
+    before = fresh.workers()
+    victim = min(before)
+    with Load(fresh.url, clients=4) as load:
+        assert wait_until(lambda: load.total > 200, 30), "the load did not get going"
+        killed = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        assert wait_until(lambda: victim not in (w := fresh.workers()) and len(w) == 2, 30)
+        replaced = time.monotonic()
+        done = load.total
+        assert wait_until(lambda: load.total > done + 200, 30), "no progress after the kill"
+    window = [f for f in load.failures if f.started <= replaced]
+    record_property("kill_replaced_s", round(replaced - killed, 3))
+    record_property("kill_window_failures", len(window))
+    assert len(fresh.workers() - before) == 1, "the master started one new worker"
+    assert [f for f in load.failures if f.started > replaced] == [], "a failure after recovery"
+    assert len(window) <= load.clients, f"more failures than requests in flight: {window}"
+    assert all(f.kind == "reset" for f in window), window
+    assert healthy(fresh.url)
+
+
+@FAULTS
+def test_sighup_reloads_workers_without_a_failed_request(
+    fresh: Gunicorn, record_property: pytest.RecordProperty
+) -> None:
+    """SIGHUP under load: every worker is replaced and no request fails."""
+    before = fresh.workers()
+    with Load(fresh.url, clients=4) as load:
+        assert wait_until(lambda: load.total > 200, 30), "the load did not get going"
+        signalled = time.monotonic()
+        os.kill(fresh.process.pid, signal.SIGHUP)
+        assert wait_until(lambda: not fresh.workers() & before and len(fresh.workers()) == 2, 30)
+        record_property("hup_reloaded_s", round(time.monotonic() - signalled, 3))
+        done = load.total
+        assert wait_until(lambda: load.total > done + 200, 30), "no progress after the reload"
+    assert load.failures == [], f"{len(load.failures)} failed: {load.failures[:3]}"
+
+
+@dataclass
+class Drain:
+    """What a SIGTERM under load did: slow requests' answers, load failures, the exit."""
+
+    slow: list[object]
+    failures: list[Failure]
+    signalled: float
+    returncode: int | None
+    exit_s: float
+
+
+def slow_request(url: str) -> object:
+    """GET /slow: (status, body), or the exception's repr."""
+    try:
+        response = requests.get(f"{url}/slow", timeout=GRACEFUL_TIMEOUT + 10)
+    except requests.RequestException as exc:
+        return repr(exc)
+    return response.status_code, response.json()
+
+
+@pytest.fixture(scope="module")
+def sigterm_drain(project: Path) -> Drain:
+    """SIGTERM the master with THREADS slow requests inside views and two load clients."""
+    with gunicorn(project, production_env(project, free_port()), "sigterm") as server:
+        offset = server.log_size()
+        with Load(server.url, clients=2) as load, ThreadPoolExecutor(THREADS) as pool:
+            assert wait_until(lambda: load.total > 50, 30), "the load did not get going"
+            futures = [pool.submit(slow_request, server.url) for _ in range(THREADS)]
+            in_views = lambda: server.stdout_since(offset).count(SLOW_STARTED) == THREADS  # noqa: E731
+            assert wait_until(in_views, 30), server.logs()
+            signalled = time.monotonic()
+            os.kill(server.process.pid, signal.SIGTERM)
+            try:
+                returncode: int | None = server.process.wait(GRACEFUL_TIMEOUT + 10)
+            except subprocess.TimeoutExpired:
+                returncode = None
+            exit_s = round(time.monotonic() - signalled, 2)
+            slow = [future.result() for future in futures]
+            load.stop()
+    return Drain(slow, load.failures, signalled, returncode, exit_s)
+
+
+@FAULTS
+def test_sigterm_drains_requests_in_flight_and_exits_0(
+    sigterm_drain: Drain, record_property: pytest.RecordProperty
+) -> None:
+    """SIGTERM under load: every request already inside a view finishes; the master exits 0."""
+    record_property("sigterm_exit_s", sigterm_drain.exit_s)
+    assert sigterm_drain.slow == [(200, {"slow": "done"})] * THREADS
+    assert sigterm_drain.returncode == 0
+    assert sigterm_drain.exit_s < GRACEFUL_TIMEOUT
+    early = [f for f in sigterm_drain.failures if f.started < sigterm_drain.signalled]
+    assert early == [], "a request sent before the signal was not answered"
+    assert [f for f in sigterm_drain.failures if f.kind in ("status", "timeout")] == []
+
+
+@FAULTS
+def test_sigterm_refuses_new_connections_instead_of_resetting_them(
+    sigterm_drain: Drain, record_property: pytest.RecordProperty
+) -> None:
+    """After SIGTERM a new connection is refused at once, not accepted, parked and reset."""
+    resets = [f for f in sigterm_drain.failures if f.kind == "reset"]
+    record_property("sigterm_parked_then_reset", len(resets))
+    assert resets == [], (
+        f"{len(resets)} connections made after SIGTERM completed the handshake, sent their "
+        f"request and were reset when the workers exited, e.g. {resets[:2]}"
+    )
+
+
+@FAULTS
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(None, id="unset"),
+        pytest.param("", id="empty"),
+        pytest.param("change-me", id="placeholder-change-me"),
+        pytest.param(" " * 48, id="48-spaces"),
+        pytest.param("x" * 31, id="31-characters"),
+    ],
+)
+def test_production_refuses_a_missing_or_placeholder_secret_key(
+    project: Path, secret: str | None
+) -> None:
+    """gunicorn exits non-zero with one line naming SECRET_KEY, before binding anything."""
+    env = production_env(project, free_port())
+    if secret is None:
+        del env["SECRET_KEY"]
+    else:
+        env["SECRET_KEY"] = secret
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SECRET_KEY" in lines[0]
+    assert result.stdout == ""
+
+
+@FAULTS
+def test_dev_server_listens_on_loopback_only(project: Path) -> None:
+    """`python -m <package>` with APP_ENV=development and no HOST binds 127.0.0.1 alone."""
+    port = free_port()
+    package = next(project.glob("src/*/routes")).parent.name
+    env = service_env(project, APP_ENV="development", PORT=str(port))
+    assert "HOST" not in env
+    with (project / "dev.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", package],
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        up = wait_until(lambda: process.poll() is not None or healthy(url), 60, 0.1)
+        assert up, (project / "dev.log").read_text()
+        assert process.poll() is None, (project / "dev.log").read_text()
+        assert set(tcp_listeners(port)) == {"127.0.0.1"}
+    finally:
+        stop_group(process)

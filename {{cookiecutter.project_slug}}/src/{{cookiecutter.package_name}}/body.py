@@ -1,0 +1,71 @@
+"""Request bodies read defensively, so a broken body is the client's 4xx, never a 500 or a
+silently truncated payload: gunicorn streams bodies and trusts the client's framing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
+
+
+class GuardedInput:
+    """wsgi.input that turns framing errors into 400, an early end into 400, and a chunked
+    body past the limit into 413 (Werkzeug stops reading at the limit without checking)."""
+
+    def __init__(self, stream: IO[bytes], content_length: int | None, limit: int | None) -> None:
+        self.stream, self.content_length, self.limit = stream, content_length, limit
+        self.seen = 0
+
+    def _read(self, method: str, size: int) -> bytes:
+        try:
+            data: bytes = getattr(self.stream, method)(size)
+        except HTTPException:
+            raise
+        except Exception:  # gunicorn's InvalidChunkSize and friends, a reset connection
+            raise BadRequest("The request body could not be read.") from None
+        self.seen += len(data)
+        if self.content_length is not None:
+            if not data and size != 0 and self.seen < self.content_length:
+                raise ClientDisconnected("The request body ended before its Content-Length.")
+        elif self.limit is not None and data and self.seen >= self.limit and self.stream.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        return self._read("read", size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._read("readline", size)
+
+
+class GuardedBodies:
+    """WSGI middleware installing GuardedInput before Flask builds the request."""
+
+    def __init__(self, wsgi_app: Any, limit: int | None) -> None:
+        self.wsgi_app, self.limit = wsgi_app, limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        environ["wsgi.input"] = GuardedInput(
+            environ["wsgi.input"], get_content_length(environ), self.limit
+        )
+        return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, but JSON nested too deeply for the parser is a 400, not a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def init_app(app: Flask) -> None:
+    """Guard request bodies and JSON parsing."""
+    app.wsgi_app = GuardedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+    app.json = JSONProvider(app)

@@ -1,0 +1,63 @@
+"""The gunicorn worker class: once draining, it lets go of its listening sockets."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+from collections.abc import Iterator
+
+import pytest
+from gunicorn.config import Config
+
+from {{ cookiecutter.package_name }}.worker import DrainingThreadWorker
+
+
+class Listener:
+    """The part of gunicorn's listener wrapper the worker touches."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def setblocking(self, flag: bool) -> None:
+        self.sock.setblocking(flag)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A real listening socket on loopback."""
+    listener = Listener()
+    yield listener
+    listener.close()
+
+
+@pytest.fixture
+def worker(listener: Listener) -> Iterator[DrainingThreadWorker]:
+    """A worker as gunicorn builds it, accepting on that listener."""
+    worker = DrainingThreadWorker(0, os.getpid(), [listener], None, 30, Config(), None)
+    worker.poller = selectors.DefaultSelector()
+    worker.set_accept_enabled(True)
+    yield worker
+    worker.poller.close()
+    worker.tmp.close()
+
+
+def test_draining_worker_closes_its_listeners(
+    worker: DrainingThreadWorker, listener: Listener
+) -> None:
+    worker.alive = False  # what SIGTERM does
+    worker.set_accept_enabled(False)
+    assert listener.sock.fileno() == -1
+    assert worker.sockets == []
+
+
+def test_busy_worker_keeps_its_listeners(worker: DrainingThreadWorker, listener: Listener) -> None:
+    worker.set_accept_enabled(False)  # at its connection limit, still alive
+    assert listener.sock.fileno() != -1
+    assert worker.sockets == [listener]
