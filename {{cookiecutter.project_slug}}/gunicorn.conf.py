@@ -26,7 +26,7 @@ try:
     port = env_int(os.environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535)
     bind = f"{host}:{port}"
     workers = env_int(os.environ, "WEB_CONCURRENCY", usable_cpus(), minimum=1, maximum=64)
-    worker_class = "{{ cookiecutter.package_name }}.worker.DrainingThreadWorker"
+    worker_class = "{{ cookiecutter.package_name }}.worker.Worker"
     threads = env_int(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64)
     timeout = env_int(os.environ, "GUNICORN_TIMEOUT", 30, minimum=1)
     graceful_timeout = env_int(os.environ, "GUNICORN_GRACEFUL_TIMEOUT", 20, minimum=1)

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.workers.gthread import TConn
 
-from {{ cookiecutter.package_name }}.worker import DrainingThreadWorker
+from {{ cookiecutter.package_name }}.worker import Worker
 
 
 class Listener:
@@ -38,9 +39,9 @@ def listener() -> Iterator[Listener]:
 
 
 @pytest.fixture
-def worker(listener: Listener) -> Iterator[DrainingThreadWorker]:
+def worker(listener: Listener) -> Iterator[Worker]:
     """A worker as gunicorn builds it, accepting on that listener."""
-    worker = DrainingThreadWorker(0, os.getpid(), [listener], None, 30, Config(), None)
+    worker = Worker(0, os.getpid(), [listener], None, 30, Config(), None)
     worker.poller = selectors.DefaultSelector()
     worker.set_accept_enabled(True)
     yield worker
@@ -48,16 +49,25 @@ def worker(listener: Listener) -> Iterator[DrainingThreadWorker]:
     worker.tmp.close()
 
 
-def test_draining_worker_closes_its_listeners(
-    worker: DrainingThreadWorker, listener: Listener
-) -> None:
+def test_draining_worker_closes_its_listeners(worker: Worker, listener: Listener) -> None:
     worker.alive = False  # what SIGTERM does
     worker.set_accept_enabled(False)
     assert listener.sock.fileno() == -1
     assert worker.sockets == []
 
 
-def test_busy_worker_keeps_its_listeners(worker: DrainingThreadWorker, listener: Listener) -> None:
+def test_busy_worker_keeps_its_listeners(worker: Worker, listener: Listener) -> None:
     worker.set_accept_enabled(False)  # at its connection limit, still alive
     assert listener.sock.fileno() != -1
     assert worker.sockets == [listener]
+
+
+def test_a_silent_new_connection_waits_in_the_poller_not_a_thread(worker: Worker) -> None:
+    client, served = socket.socketpair()
+    conn = TConn(worker.cfg, served, ("127.0.0.1", 1), ("127.0.0.1", 2))
+    worker.enqueue_req(conn)
+    assert list(worker.pending_conns) == [conn]
+    assert worker.poller.get_key(served).data.args == (conn,)
+    worker.poller.unregister(served)
+    client.close()
+    served.close()

@@ -1,16 +1,43 @@
-"""gunicorn's gthread worker, letting go of the listening sockets as soon as it starts draining."""
+"""gunicorn's gthread worker with two changes for production: silent connections wait in the
+poller instead of a thread, and a draining worker lets go of its listening sockets."""
 
 from __future__ import annotations
+
+import selectors
+import time
+from functools import partial
+from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
 
-class DrainingThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """On SIGTERM the master closes its listeners, but each worker still holds a copy while it
-    drains, so the kernel keeps accepting connections nobody will answer and later resets them.
-    Closing the worker's copies too makes new connections fail fast (refused) instead."""
+class Worker(ThreadWorker):  # type: ignore[misc]
+    """`worker_class` in gunicorn.conf.py."""
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Give a new connection a thread only once it has sent something.
+
+        gthread hands every accepted connection to a thread that waits up to 5 s for its first
+        byte, so a few dozen silent connections delay every request queued behind them. Here
+        they wait in the poller, as kept-alive connections do, for GUNICORN_KEEPALIVE seconds.
+        """
+        if conn.initialized or conn.data_ready or not self.alive:
+            super().enqueue_req(conn)
+            return
+        conn.sock.setblocking(False)
+        conn.timeout = time.monotonic() + self.cfg.keepalive
+        self.pending_conns.append(conn)
+        self.poller.register(
+            conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
+        )
 
     def set_accept_enabled(self, enabled: bool) -> None:
+        """Close this worker's copies of the listeners once it starts draining.
+
+        On SIGTERM the master closes its listeners, but each worker still holds a copy while it
+        drains, so the kernel keeps accepting connections nobody will answer and resets them
+        later. Closing the copies makes new connections fail fast (refused) instead.
+        """
         super().set_accept_enabled(enabled)
         if not enabled and not self.alive:
             for listener in self.sockets:
