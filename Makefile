@@ -7,7 +7,7 @@ SERVICE_LOCK := {{cookiecutter.project_slug}}/requirements-dev.lock
 # Two workers: bakes, linters and server tests overlap well on a small machine.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: test test-fast lint bake clean
+.PHONY: test test-fast lint bench bake clean
 
 $(STAMP): pyproject.toml $(SERVICE_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ test-fast: $(STAMP)  ## everything but Docker and the fresh-venv bake
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not docker and not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check hooks tests
-	$(BIN)/ruff format --check hooks tests
+	$(BIN)/ruff check hooks tests benchmarks docker
+	$(BIN)/ruff format --check hooks tests benchmarks docker
+
+# Not part of `make test` (tests/test_bench_smoke.py runs it on a tiny budget). Knobs: BENCH_*
+# variables (`make bench BENCH_DURATION=30 BENCH_DOCKER=0`) or BENCH_ARGS; needs wrk.
+bench: $(STAMP)  ## benchmark the baked defaults on loopback: one table, figures in build/bench.json
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 bake: $(STAMP)  ## bake the defaults into ./build
 	$(BIN)/cookiecutter --no-input --overwrite-if-exists --output-dir build .

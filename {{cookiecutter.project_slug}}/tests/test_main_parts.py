@@ -5,7 +5,9 @@ tests/test_main.py runs the same code for real, as `python -m` subprocesses.
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import sysconfig
 
 import pytest
 from werkzeug.test import Client
@@ -77,3 +79,10 @@ def test_main_runs_run_simple_with_reloader_and_debugger(monkeypatch: pytest.Mon
     assert calls[0]["use_reloader"] is True
     assert calls[0]["use_debugger"] is True
     assert calls[0]["extra_files"] == [str(dev.PACKAGE_DIR)]
+
+
+def test_the_standard_library_is_not_watched() -> None:
+    stdlib = sysconfig.get_path("stdlib")
+    assert f"{stdlib}/*" in dev.EXCLUDE_PATTERNS
+    source = str(dev.PACKAGE_DIR / "app.py")
+    assert not any(fnmatch.fnmatch(source, pattern) for pattern in dev.EXCLUDE_PATTERNS)

@@ -13,6 +13,7 @@ from flask import Flask, Response, abort, g, request
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_ENVIRON = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 # A client's id is kept only if it is short, printable ASCII safe in a header and a log line.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 SECURITY_HEADERS = {
@@ -38,11 +39,13 @@ def init_app(app: Flask) -> None:
 
 def request_id() -> str:
     """The current request's id, made on first use (an earlier hook may have failed first)."""
-    if "request_id" not in g:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    rid: str | None = g.get("request_id")
+    if rid is None:
+        incoming = request.environ.get(_REQUEST_ID_ENVIRON, "")
         # 128 random bits as 32 hex digits: what uuid4().hex gives, without building a UUID.
-        g.request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
-    return str(g.request_id)
+        rid = incoming if VALID_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
+        g.request_id = rid
+    return rid
 
 
 def start_request() -> None:
@@ -57,11 +60,16 @@ def finish_request(response: Response) -> Response:
     """Echo the request id, time the app's work and add the headers a JSON API should send."""
     headers = response.headers
     # One pass over the response's headers: setdefault() would scan them once per default.
-    present = set(headers.keys(lower=True))
-    headers.set(REQUEST_ID_HEADER, request_id())
-    if "started" in g:
-        elapsed_ms = (time.perf_counter() - g.started) * 1000
-        headers.set("Server-Timing", f"app;dur={elapsed_ms:.2f}")
+    present = {name.lower() for name, _ in headers}
+    own = [(REQUEST_ID_HEADER, request_id())]
+    started: float | None = g.get("started")
+    if started is not None:
+        own.append(("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}"))
+    for name, value in own:  # the service's own headers replace whatever a view set
+        if name.lower() in present:
+            headers.set(name, value)
+        else:
+            headers.add(name, value)
     defaults = _DEFAULTS_HTTPS if request.is_secure else _DEFAULTS
     headers.extend([(name, value) for name, lower, value in defaults if lower not in present])
     return response

@@ -13,6 +13,8 @@ from gunicorn import glogging
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Built once: json.dumps(..., default=str) would build a new encoder for every line.
+_ENCODER = json.JSONEncoder(default=str)
 
 
 class RequestIdFilter(logging.Filter):
@@ -39,7 +41,7 @@ class JsonFormatter(logging.Formatter):
         entry.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _ENCODER.encode(entry)
 
 
 class JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -1,0 +1,112 @@
+"""Start-up (gunicorn, docker compose up) and the image's size on top of its base."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .bake import Bake
+from .common import BenchError, median, say
+from .servers import free_port, start, stop, wait_for_ok
+from .throughput import under_conf
+
+MB = 1_000_000
+
+
+def gunicorn_start(bake: Bake, workdir: Path, starts: int) -> dict[str, Any]:
+    """Seconds from starting `gunicorn -c gunicorn.conf.py` to the first 200 from /healthz."""
+    seconds = []
+    for number in range(starts):
+        port = free_port()
+        log = workdir / "logs" / f"start-{number}.log"
+        started = time.perf_counter()
+        server = start(f"start-{number}", under_conf(bake, port), port, log)
+        try:
+            wait_for_ok(server)
+            seconds.append(time.perf_counter() - started)
+        finally:
+            stop(server)
+    return {
+        "starts": starts,
+        "median_s": round(median(seconds), 3),
+        "worst_s": round(max(seconds), 3),
+        "seconds": [round(s, 3) for s in seconds],
+    }
+
+
+def docker_problem() -> str | None:
+    """Why no Docker engine with Compose v2 answers here, or None when one does."""
+    for argv in (["docker", "info"], ["docker", "compose", "version"]):
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{' '.join(argv)}: {exc}"
+        if result.returncode != 0:
+            return f"{' '.join(argv)} failed: {result.stderr.strip()[:200]}"
+    return None
+
+
+def docker(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
+    """Run a docker command; its stdout, or BenchError with its stderr."""
+    result = subprocess.run(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(
+            f"{' '.join(argv[:4])} exited {result.returncode}: {result.stderr.strip()[-500:]}"
+        )
+    return result.stdout
+
+
+def quietly(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    """Run a clean-up command whatever happened before; its failure must not hide that."""
+    subprocess.run(
+        argv, cwd=cwd, env={**os.environ, **env}, capture_output=True, timeout=120, check=False
+    )
+
+
+def image_bytes(image: str, cwd: Path) -> int:
+    """`docker image inspect` .Size of an image."""
+    return int(docker(["docker", "image", "inspect", "--format", "{{.Size}}", image], cwd, {}, 60))
+
+
+def compose_up(bake: Bake, workdir: Path) -> dict[str, Any]:
+    """Build the image under a tag of its own, time `docker compose up` to healthy, tear down."""
+    name = f"bench{uuid.uuid4().hex[:10]}"
+    tag = f"{bake.path.name}-bench:{name}"  # never the project's own tag, which tests may share
+    override = workdir / "compose.bench.yaml"
+    override.write_text(f'services:\n  web:\n    image: "{tag}"\n')
+    base = os.environ.get("PYTHON_IMAGE") or f"python:{bake.python_version}-slim"
+    env = {"COMPOSE_PROJECT_NAME": name, "HTTP_PORT": str(free_port()), "PYTHON_IMAGE": base}
+    compose = ["docker", "compose", "-f", "compose.yaml", "-f", str(override)]
+    try:
+        say(f"docker: building the image on {base}")
+        started = time.perf_counter()
+        docker([*compose, "build", "web"], bake.path, env, 1800)
+        build_s = time.perf_counter() - started
+        say("docker: compose up, waiting for healthy")
+        started = time.perf_counter()
+        docker([*compose, "up", "--detach", "--wait", "web"], bake.path, env, 300)
+        up_s = time.perf_counter() - started
+        size, base_size = image_bytes(tag, bake.path), image_bytes(base, bake.path)
+    finally:
+        quietly([*compose, "down", "--timeout", "30", "--remove-orphans"], bake.path, env)
+        quietly(["docker", "image", "rm", tag], bake.path, env)
+    return {
+        "build_s": round(build_s, 2),
+        "up_to_healthy_s": round(up_s, 2),
+        "base_image": base,
+        "image_bytes": size,
+        "base_bytes": base_size,
+        "added_mb": round((size - base_size) / MB, 1),
+    }

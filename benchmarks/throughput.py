@@ -1,0 +1,229 @@
+"""The HTTP rows: the same wrk load on the limit, bare Flask, the service and its alternatives."""
+
+# All servers run at once and the load visits them in interleaved one-second slices, in a
+# shuffled order, so a machine that gets busier mid-run shifts every row alike.
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .bake import Bake
+from .common import HOST, TEMPLATE, BenchError, say
+from .load import Load, run_wrk, write_script
+from .servers import Command, Server, clean_env, free_port, request, serving
+
+ITEM = {"name": "widget", "quantity": 2}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the HTTP part of the table: a server, a request, and the load's outcome."""
+
+    key: str
+    label: str
+    method: str = "GET"
+    path: str = "/healthz"
+    script: str | None = None  # wrk Lua that sets the request up (method, body, headers)
+    access_log: bool = True  # under gunicorn.conf.py: the JSON access log must hold every request
+
+
+ROWS = (
+    Row("limit", "limit: bare WSGI, gunicorn.conf.py"),
+    Row("bare_flask", "bare Flask, gunicorn.conf.py"),
+    Row("service_healthz", "service GET /healthz, gunicorn.conf.py"),
+    Row(
+        "service_post_items",
+        "service POST /api/items, gunicorn.conf.py",
+        "POST",
+        "/api/items",
+        "post_item.lua",
+    ),
+    Row("plain_gunicorn", "service GET /healthz, plain gunicorn", access_log=False),
+    Row("dev_server", "service GET /healthz, dev server", access_log=False),
+)
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """How hard and how long: the same for every row."""
+
+    duration: int
+    connections: int
+    slice: int
+    warmup: int
+    threads: int
+
+
+def pythonpath(*paths: Path) -> str:
+    """A PYTHONPATH value from directories."""
+    return os.pathsep.join(str(p) for p in paths)
+
+
+def under_conf(bake: Bake, port: int, app: str | None = None) -> Command:
+    """`gunicorn -c gunicorn.conf.py [app]` in the bake, production settings, on `port`."""
+    paths = (bake.src, TEMPLATE) if app else (bake.src,)
+    env = clean_env(
+        APP_ENV="production",
+        SECRET_KEY=bake.secret,
+        HOST=HOST,
+        PORT=str(port),
+        PYTHONPATH=pythonpath(*paths),
+    )
+    argv = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([app] if app else []))
+    return Command(argv, bake.path, env)
+
+
+def plain_gunicorn(bake: Bake, port: int, workdir: Path) -> Command:
+    """`gunicorn <package>.wsgi:app` with gunicorn's defaults, only the bind address given."""
+    # Run where there is no gunicorn.conf.py: gunicorn would load ./gunicorn.conf.py by itself.
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = clean_env(APP_ENV="production", SECRET_KEY=bake.secret, PYTHONPATH=str(bake.src))
+    argv = (
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{HOST}:{port}",
+        f"{bake.package}.wsgi:app",
+    )
+    return Command(argv, workdir, env)
+
+
+def dev_server(bake: Bake, port: int) -> Command:
+    """`python -m <package>`: run_simple with the reloader and the debugger, as `make dev` runs."""
+    env = clean_env(APP_ENV="development", HOST=HOST, PORT=str(port), PYTHONPATH=str(bake.src))
+    return Command((sys.executable, "-m", bake.package), bake.path, env)
+
+
+def commands(bake: Bake, workdir: Path) -> dict[str, tuple[Command, int]]:
+    """Every row's server command on its own free port."""
+    builders: dict[str, Callable[[int], Command]] = {
+        "limit": lambda port: under_conf(bake, port, "benchmarks.apps:bare_wsgi"),
+        "bare_flask": lambda port: under_conf(bake, port, "benchmarks.apps:bare_flask"),
+        "service_healthz": lambda port: under_conf(bake, port),
+        "service_post_items": lambda port: under_conf(bake, port),
+        "plain_gunicorn": lambda port: plain_gunicorn(bake, port, workdir / "plain"),
+        "dev_server": lambda port: dev_server(bake, port),
+    }
+    ports = {key: free_port() for key in builders}
+    return {key: (build(ports[key]), ports[key]) for key, build in builders.items()}
+
+
+def check_answer(row: Row, server: Server) -> None:
+    """Before any load: the row's request gets the answer it should (same JSON everywhere)."""
+    if row.method == "POST":
+        body = json.dumps(ITEM).encode()
+        headers = {"Content-Type": "application/json"}
+        status, answer = request(server.port, row.path, "POST", body, headers)
+        ok = status == 201 and {**json.loads(answer), "id": None} == {**ITEM, "id": None}
+    else:
+        status, answer = request(server.port, row.path)
+        ok = status == 200 and json.loads(answer) == {"status": "ok"}
+    if not ok:
+        raise BenchError(f"{row.label}: unexpected answer {status} {answer[:200]!r}")
+
+
+def slices(duration: int, size: int) -> list[int]:
+    """Split a row's duration into slices of `size` seconds (the last one may be shorter)."""
+    size = max(1, min(size, duration))
+    return [size] * (duration // size) + ([duration % size] if duration % size else [])
+
+
+def access_log_lines(log: Path) -> int:
+    """How many JSON access-log lines a gunicorn log holds (proof the access log was on)."""
+    count = 0
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("logger") == "gunicorn.access":
+            count += 1
+    return count
+
+
+def load_once(row: Row, server: Server, script: Path, plan: LoadPlan, seconds: int) -> Load:
+    """One wrk run of `seconds` on a row, with the CPU time the server spent meanwhile."""
+    before = server.cpu_seconds()
+    load = run_wrk(server.url(row.path), seconds, plan.connections, plan.threads, script)
+    load.server_cpu_s = server.cpu_seconds() - before
+    return load
+
+
+def drive(servers: dict[str, Server], scripts: dict[str, Path], plan: LoadPlan) -> dict[str, Load]:
+    """Warm every server up, then load each row one slice per round, in a seeded shuffled order."""
+    if plan.warmup:
+        say(f"warming up each server for {plan.warmup} s")
+        for row in ROWS:
+            load_once(row, servers[row.key], scripts[row.key], plan, plan.warmup)
+    loads = {row.key: Load() for row in ROWS}
+    rounds, order = slices(plan.duration, plan.slice), random.Random(0)
+    for number, seconds in enumerate(rounds, 1):
+        say(f"load round {number}/{len(rounds)}: {seconds} s on each of {len(ROWS)} rows")
+        for row in order.sample(ROWS, len(ROWS)):
+            loads[row.key].add(load_once(row, servers[row.key], scripts[row.key], plan, seconds))
+    return loads
+
+
+def summarize(row: Row, load: Load, log: Path) -> dict[str, Any]:
+    """A row's figures for the JSON report."""
+    result: dict[str, Any] = {
+        "label": row.label,
+        "request": f"{row.method} {row.path}",
+        "requests": load.requests,
+        "duration_s": round(load.duration_us / 1e6, 3),
+        "rps": round(load.rps, 1),
+        "p50_ms": round(load.percentile_ms(50), 3),
+        "p99_ms": round(load.percentile_ms(99), 3),
+        "errors": load.error_count,
+        "server_cpu_us_per_request": round(load.cpu_us_per_request),
+        "errors_by_kind": dict(load.errors),
+    }
+    if row.access_log:
+        result["access_log_lines"] = access_log_lines(log)
+    return result
+
+
+def add_ratios(results: dict[str, dict[str, Any]]) -> None:
+    """Each row's throughput against bare Flask and the limit, and its p99 against bare Flask."""
+    flask, limit = results["bare_flask"], results["limit"]
+    for result in results.values():
+        result["vs_bare_flask"] = round(result["rps"] / flask["rps"], 3) if flask["rps"] else None
+        result["vs_limit"] = round(result["rps"] / limit["rps"], 3) if limit["rps"] else None
+        p99 = flask["p99_ms"]
+        result["p99_vs_bare_flask"] = round(result["p99_ms"] / p99, 3) if p99 else None
+
+
+def measure(bake: Bake, workdir: Path, plan: LoadPlan) -> dict[str, dict[str, Any]]:
+    """Run every HTTP row under one plan; the figures per row key."""
+    scripts = {
+        row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in ROWS
+    }
+    logs = workdir / "logs"
+    say(f"starting {len(ROWS)} servers")
+    with serving(commands(bake, workdir), logs) as servers:
+        for row in ROWS:
+            check_answer(row, servers[row.key])
+        loads = drive(servers, scripts, plan)
+    results = {row.key: summarize(row, loads[row.key], logs / f"{row.key}.log") for row in ROWS}
+    for row in ROWS:
+        require_access_log(row, results[row.key])
+    add_ratios(results)
+    return results
+
+
+def require_access_log(row: Row, result: dict[str, Any]) -> None:
+    """A row under gunicorn.conf.py counts only with its JSON access log on, a line per request."""
+    lines = result.get("access_log_lines")
+    if lines is not None and lines < result["requests"]:
+        raise BenchError(
+            f"{row.label}: {lines} JSON access-log lines for {result['requests']} requests; "
+            "the access log must stay on for this comparison"
+        )

@@ -1,0 +1,96 @@
+"""`make bench` on a tiny budget: the runner bakes, loads every row, times reloads and
+start-up, and writes every figure; the benchmark itself stays out of `make test`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .helpers import TEMPLATE
+
+HTTP_ROWS = (
+    "limit",
+    "bare_flask",
+    "service_healthz",
+    "service_post_items",
+    "plain_gunicorn",
+    "dev_server",
+)
+# Rows served under gunicorn.conf.py, whose JSON access log must hold every request.
+LOGGED_ROWS = ("limit", "bare_flask", "service_healthz", "service_post_items")
+TINY_BUDGET = [
+    "--duration=1",
+    "--connections=2",
+    "--warmup=0",
+    "--saves=2",
+    "--starts=1",
+    "--no-docker",
+]
+
+
+def bench(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m benchmarks` from the template's root."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=TEMPLATE,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def is_number(value: Any) -> bool:
+    """A real number (bool is not one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@pytest.mark.xdist_group("bench")
+def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    args = [*TINY_BUDGET, f"--output={output}", f"--workdir={tmp_path / 'work'}"]
+    result = bench(args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+
+    for key in HTTP_ROWS:
+        row = report["http"][key]
+        for figure in ("rps", "p50_ms", "p99_ms", "vs_bare_flask", "vs_limit"):
+            assert is_number(row[figure]), (key, figure, row[figure])
+        assert row["requests"] > 0, key
+        assert row["errors"] == 0, (key, row["errors_by_kind"])
+        assert row["label"] in result.stdout, "every row is in the printed table"
+    for key in LOGGED_ROWS:
+        row = report["http"][key]
+        assert row["access_log_lines"] >= row["requests"], f"{key}: the JSON access log was off"
+
+    for reloader in ("watchdog", "stat"):
+        reloads = report["reload"][reloader]
+        assert reloads["saves"] == 2
+        assert is_number(reloads["median_s"])
+        assert is_number(reloads["worst_s"])
+        assert reloads["refused"] == 0, reloader
+    assert is_number(report["startup"]["gunicorn"]["median_s"])
+    assert is_number(report["generation"]["bake_s"])
+    assert "skipped" in report["docker"]
+    assert {t["row"] for t in report["targets"]} >= {"service_healthz", "reload_watchdog"}
+    assert result.stdout.count("\n| ") >= len(HTTP_ROWS) + 5, "one table, every row"
+
+
+@pytest.mark.xdist_group("bench")
+def test_bench_without_wrk_says_how_to_install_it(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"  # a PATH without wrk (the runner is started by full path)
+    empty.mkdir()
+    result = bench([*TINY_BUDGET, f"--workdir={tmp_path / 'work'}"], {"PATH": str(empty)})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "bench: wrk is not installed; install it with: apt-get install wrk"
+    ]
+    assert not (tmp_path / "work").exists(), "nothing slow ran before the check"
