@@ -61,15 +61,10 @@ def finish_request(response: Response) -> Response:
     headers = response.headers
     # One pass over the response's headers: setdefault() would scan them once per default.
     present = {name.lower() for name, _ in headers}
-    own = [(REQUEST_ID_HEADER, request_id())]
+    headers.set(REQUEST_ID_HEADER, request_id())  # replaces whatever a view set
     started: float | None = g.get("started")
     if started is not None:
-        own.append(("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}"))
-    for name, value in own:  # the service's own headers replace whatever a view set
-        if name.lower() in present:
-            headers.set(name, value)
-        else:
-            headers.add(name, value)
+        headers.set("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
     defaults = _DEFAULTS_HTTPS if request.is_secure else _DEFAULTS
     headers.extend([(name, value) for name, lower, value in defaults if lower not in present])
     return response
