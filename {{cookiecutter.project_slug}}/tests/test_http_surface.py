@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.hooks import SECURITY_HEADERS, VALID_REQUEST_ID
+from {{ cookiecutter.package_name }}.headers import SECURITY_HEADERS
+from {{ cookiecutter.package_name }}.hooks import VALID_REQUEST_ID
 from {{ cookiecutter.package_name }}.log import JsonHandler
 
 METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])

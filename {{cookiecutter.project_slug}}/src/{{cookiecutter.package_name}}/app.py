@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import body, errors, hooks, log, routes, sessions
+from . import body, errors, headers, hooks, log, routes, sessions
 from .config import load_settings
 
 
@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(overrides=config))
     log.init_app(app)
     body.init_app(app)
+    headers.init_app(app)
     sessions.init_app(app)
     hooks.init_app(app)
     errors.init_app(app)
