@@ -49,9 +49,11 @@ class GuardedBodies:
         self.wsgi_app, self.limit = wsgi_app, limit
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        environ["wsgi.input"] = GuardedInput(
-            environ["wsgi.input"], get_content_length(environ), self.limit
-        )
+        # A request with neither header has no body (RFC 9112, section 6.3): nothing to guard.
+        if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
+            environ["wsgi.input"] = GuardedInput(
+                environ["wsgi.input"], get_content_length(environ), self.limit
+            )
         return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
 
 
