@@ -29,6 +29,7 @@ def gunicorn(tmp_path: Path) -> Iterator[Server]:
     """gunicorn -c gunicorn.conf.py on a free port, $HOME unwritable as in a container."""
     package_dir = copy_project(tmp_path)
     add_route(package_dir, "boom", "1 / 0")
+    add_route(package_dir, "frozen", '{"objects": __import__("gc").get_freeze_count()}')
     env = {**PROD_ENV, "HOME": "/nonexistent", "XDG_RUNTIME_DIR": ""}
     with serve(tmp_path, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env, free_port()) as server:
         yield server
@@ -44,6 +45,11 @@ def test_serves_health_and_problem_json(gunicorn: Server) -> None:
     missing = requests.get(f"{gunicorn.url}/missing", timeout=5)
     assert missing.status_code == 404
     assert missing.headers["Content-Type"] == "application/problem+json"
+
+
+def test_workers_keep_the_imported_objects_out_of_the_collector(gunicorn: Server) -> None:
+    frozen = requests.get(f"{gunicorn.url}/frozen", timeout=5).json()["objects"]
+    assert frozen > 10_000  # Flask, Werkzeug and the app, frozen in the master before the fork
 
 
 def test_no_debugger_under_gunicorn(gunicorn: Server) -> None:
