@@ -8,8 +8,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import sysconfig
+from pathlib import Path
 
 import pytest
+from werkzeug._reloader import _find_watchdog_paths  # what the reloader really watches
 from werkzeug.test import Client
 
 from {{ cookiecutter.package_name }} import __main__ as dev
@@ -81,8 +83,12 @@ def test_main_runs_run_simple_with_reloader_and_debugger(monkeypatch: pytest.Mon
     assert calls[0]["extra_files"] == [str(dev.PACKAGE_DIR)]
 
 
-def test_the_standard_library_is_not_watched() -> None:
-    stdlib = sysconfig.get_path("stdlib")
-    assert f"{stdlib}/*" in dev.EXCLUDE_PATTERNS
+def test_only_the_source_tree_is_watched() -> None:
+    # The directories Werkzeug's watchdog reloader would watch recursively, given our settings.
+    roots = _find_watchdog_paths({str(dev.PACKAGE_DIR)}, set(dev.EXCLUDE_PATTERNS))
+    unchanging = [Path(sysconfig.get_path(name)) for name in ("stdlib", "purelib")]
+    for root in roots:
+        assert not any(path.is_relative_to(root) for path in [*unchanging, dev.PROJECT_DIR]), root
+    assert any(dev.PACKAGE_DIR.is_relative_to(root) for root in roots)
     source = str(dev.PACKAGE_DIR / "app.py")
     assert not any(fnmatch.fnmatch(source, pattern) for pattern in dev.EXCLUDE_PATTERNS)
