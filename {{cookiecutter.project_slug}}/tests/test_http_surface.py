@@ -27,7 +27,8 @@ from {{ cookiecutter.package_name }}.log import JsonHandler
 METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])
 PATHS = st.one_of(
     st.sampled_from(["/", "/healthz", "/readyz", "/api/items", "/api/items/", "/healthz/x"]),
-    st.text(max_size=40).map(lambda text: "/" + quote(text, safe="/")),
+    # No leading "//": the test client would read what follows as a host name, not a path.
+    st.text(max_size=40).map(lambda text: "/" + quote(text.lstrip("/"), safe="/")),
 )
 HEADER_TEXT = st.text(
     alphabet=st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=300
