@@ -1,4 +1,5 @@
-"""Finish a bake: prune unchosen features, record the answers, write .env, say what next."""
+"""Finish a bake: prune unchosen features, lay the chosen variants over the tree, record the
+answers, write .env, say what next."""
 
 from __future__ import annotations
 
@@ -9,11 +10,24 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-# (answer, value) -> paths removed when the answer has that value.
+# (answer, value) -> paths removed when the answer has that value ({package}: the package dir).
 PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
     ("ci", "none"): (".github",),
+    ("database", "none"): (
+        "src/{package}/db.py",
+        "src/{package}/engine.py",
+        "src/{package}/models.py",
+        "src/{package}/schemas.py",
+        "tests/routes/test_items_writes.py",
+        "tests/db",
+        "migrations",
+        "alembic.ini",
+        "db.mk",
+    ),
 }
 LICENSES_DIR = "licenses"
+# _variants/<answer>-<value>/ holds whole files that replace their namesakes for that answer.
+VARIANTS_DIR = "_variants"
 
 
 def prune(project: Path, answers: Mapping[str, object]) -> list[Path]:
@@ -23,7 +37,7 @@ def prune(project: Path, answers: Mapping[str, object]) -> list[Path]:
         if answers.get(field) != value:
             continue
         for relative in paths:
-            path = project / relative
+            path = project / relative.format(package=answers.get("package_name"))
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():
@@ -32,6 +46,22 @@ def prune(project: Path, answers: Mapping[str, object]) -> list[Path]:
                 continue
             removed.append(path)
     return removed
+
+
+def apply_variants(project: Path, answers: Mapping[str, object]) -> list[Path]:
+    """Move the chosen variants' files over the defaults, then drop every variant."""
+    variants, placed = project / VARIANTS_DIR, []
+    for folder in sorted(variants.iterdir()) if variants.is_dir() else ():
+        field, _, value = folder.name.partition("-")
+        if answers.get(field) != value:
+            continue
+        for source in sorted(p for p in folder.rglob("*") if p.is_file()):
+            target = project / source.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+            placed.append(target)
+    shutil.rmtree(variants, ignore_errors=True)
+    return placed
 
 
 def place_license(project: Path, answers: Mapping[str, object]) -> None:
@@ -51,13 +81,15 @@ def record_answers(project: Path, answers: Mapping[str, object]) -> Path:
 
 
 def write_env(project: Path) -> Path | None:
-    """Create .env (git-ignored) from .env.example with a fresh SECRET_KEY and debugger PIN."""
+    """Create .env (git-ignored) from .env.example with fresh secrets: the SECRET_KEY, the
+    debugger's PIN and, with PostgreSQL, the database password."""
     env, example = project / ".env", project / ".env.example"
     if env.exists() or not example.exists():
         return None
     fresh = {
         "SECRET_KEY": secrets.token_hex(32),
         "DEBUG_PIN": "-".join(f"{secrets.randbelow(1000):03d}" for _ in range(3)),
+        "POSTGRES_PASSWORD": secrets.token_hex(16),
     }
     lines = []
     for line in example.read_text().splitlines():
@@ -83,6 +115,7 @@ def next_steps(answers: Mapping[str, object]) -> str:
 def main(project: Path, answers: Mapping[str, object]) -> int:
     """Run every finishing step in order."""
     prune(project, answers)
+    apply_variants(project, answers)
     place_license(project, answers)
     record_answers(project, answers)
     write_env(project)

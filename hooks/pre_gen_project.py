@@ -12,11 +12,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.13", "3.14", "3.12", "3.11"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "none"),
     "ci": ("github-actions", "none"),
+    "database": ("postgresql", "sqlite", "none"),
 }
 
 # Import names a package must not take: the generated code, its tests or its tools import these.
 RESERVED_PACKAGES = frozenset(
     {
+        "alembic",
         "app",
         "blinker",
         "click",
@@ -28,12 +30,16 @@ RESERVED_PACKAGES = frozenset(
         "jinja2",
         "markupsafe",
         "mypy",
+        "mako",
+        "migrations",
         "packaging",
         "pip",
+        "psycopg",
         "pytest",
         "requests",
         "ruff",
         "setuptools",
+        "sqlalchemy",
         "src",
         "test",
         "tests",

@@ -35,6 +35,7 @@ DEFAULTS = {
     "http_port": "8000",
     "license": "MIT",
     "ci": "github-actions",
+    "database": "postgresql",
 }
 
 
@@ -47,7 +48,7 @@ def test_choices_match_cookiecutter_json() -> None:
     spec = json.loads((TEMPLATE / "cookiecutter.json").read_text())
     for field, allowed in pre.CHOICES.items():
         assert tuple(spec[field]) == allowed
-    assert len([k for k in spec if not k.startswith("_")]) <= 10
+    assert len([k for k in spec if not k.startswith("_")]) <= 12
 
 
 @pytest.mark.parametrize(
