@@ -1,5 +1,11 @@
 """Gunicorn's target (`wsgi_app` in gunicorn.conf.py): the production app, built once per worker."""
 
-from .app import create_app
+import sys
 
-app = create_app()
+from .app import create_app
+from .config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as exc:  # one line naming the variable, not a traceback from the master
+    sys.exit(f"configuration error: {exc}")

@@ -1,0 +1,41 @@
+"""Alembic's entrypoint: the service's own URL rules, and its models as the target."""
+
+from __future__ import annotations
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from {{ cookiecutter.package_name }}.config import ENVIRONMENTS, env_choice
+from {{ cookiecutter.package_name }}.engine import database_url
+from {{ cookiecutter.package_name }}.models import Base
+
+config = context.config
+if config.config_file_name and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def url() -> str:
+    """sqlalchemy.url if a caller set one (the tests), else DATABASE_URL as the service reads it."""
+    app_env = env_choice(os.environ, "APP_ENV", "production", ENVIRONMENTS)
+    return config.get_main_option("sqlalchemy.url") or database_url(os.environ, app_env)
+
+
+def run() -> None:
+    """Migrate in one transaction; batch mode lets SQLite alter tables."""
+    engine = create_engine(url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

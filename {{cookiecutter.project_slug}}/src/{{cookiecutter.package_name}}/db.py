@@ -1,0 +1,88 @@
+"""The database: one engine per process, one session per request, committed when the view
+succeeds and rolled back otherwise; an outage answers 503 instead of hanging."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
+
+from .engine import load_settings, make_engine
+from .errors import handle_http_exception
+from .models import Base
+from .routes.health import add_readiness_check
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = 5  # seconds a client is asked to wait while the database is unreachable
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and the session factory, and hook the session into the request."""
+    if "db" in app.extensions:
+        return
+    for key, value in load_settings(os.environ, app.config["APP_ENV"]).items():
+        app.config.setdefault(key, value)
+    engine = make_engine(app.config)
+    app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+    if app.testing:
+        Base.metadata.drop_all(engine)  # a clean schema per app; migrations are tested apart
+        Base.metadata.create_all(engine)
+    app.after_request(commit_session)
+    app.teardown_appcontext(close_session)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
+    add_readiness_check(app, "database", ping)
+
+
+def session() -> Session:
+    """The request's session, opened on first use: requests that need no database cost none."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def commit_session(response: Response) -> Response:
+    """after_request: commit what a successful view did; an error status commits nothing."""
+    opened: Session | None = g.get("db_session")
+    if opened is None or response.status_code >= 400:
+        return response
+    try:
+        opened.commit()
+    except SQLAlchemyError as error:
+        opened.rollback()
+        return handle_database_error(error)
+    return response
+
+
+def close_session(_error: BaseException | None = None) -> None:
+    """teardown: return the connection to the pool; anything uncommitted is rolled back."""
+    if (opened := g.pop("db_session", None)) is not None:
+        opened.close()
+
+
+def ping() -> None:
+    """Readiness: one round trip, bounded by the connect and statement timeouts."""
+    engine: Engine = current_app.extensions["db"].kw["bind"]
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def handle_database_error(error: SQLAlchemyError) -> Response:
+    """409 for a broken constraint, 503 while the database is unreachable, else a plain 500;
+    never the driver's text."""
+    http_error: HTTPException
+    if isinstance(error, IntegrityError):
+        http_error = Conflict("The request conflicts with the current state of the resource.")
+    elif isinstance(error, UNAVAILABLE):
+        log.warning("database unavailable", extra={"error": type(error).__name__})
+        http_error = ServiceUnavailable("The database is unavailable.", retry_after=RETRY_AFTER)
+    else:
+        log.error("database error", exc_info=error)
+        http_error = InternalServerError()
+    return handle_http_exception(http_error)

@@ -1,0 +1,65 @@
+"""The tables, as typed SQLAlchemy models; Alembic compares them with migrations/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so migrations can drop and alter them the same way on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+NAME_LENGTH = 100
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Every model's base: one metadata with the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Item(Base):
+    """The example resource: a named quantity, versioned for optimistic concurrency."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    quantity: Mapped[int] = mapped_column(default=1)
+    # Incremented by every UPDATE, which also checks it (UPDATE ... WHERE version = :seen):
+    # of two writers that read the same version, only the first one's update matches a row.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # SQLite would otherwise hand a deleted item's id to the next one, and its ETag with it.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    def to_dict(self) -> dict[str, object]:
+        """The item as the API shows it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "quantity": self.quantity,
+            "created_at": as_utc(self.created_at).isoformat(),
+            "updated_at": as_utc(self.updated_at).isoformat(),
+        }
