@@ -75,6 +75,8 @@ def serve(workdir: Path, args: list[str], env: dict[str, str], port: int) -> Ite
         "PYTHONDONTWRITEBYTECODE": "1",
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        # Production wants a database URL; a service without a database ignores it.
+        "DATABASE_URL": f"sqlite:///{workdir / 'app.sqlite3'}",
         **env,
     }
     out, err = workdir / "stdout.log", workdir / "stderr.log"
@@ -126,7 +128,12 @@ def run(
     workdir: Path, args: list[str], env: dict[str, str], timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:
     """Run `python <args>` to completion (for start-up failures) and capture its output."""
-    full_env = {**os.environ, "PYTHONPATH": str(workdir / "src"), **env}
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(workdir / "src"),
+        "DATABASE_URL": f"sqlite:///{workdir / 'app.sqlite3'}",
+        **env,
+    }
     return subprocess.run(
         [sys.executable, *args],
         cwd=workdir,

@@ -105,9 +105,12 @@ def test_bad_gunicorn_variable_is_named(tmp_path: Path) -> None:
     assert "GUNICORN_THREADS must be an integer, got 'lots'" in result.stderr
 
 
-def test_wsgi_module_builds_the_production_app(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wsgi_module_builds_the_production_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite3'}")
     module = importlib.import_module(f"{PACKAGE_DIR.name}.wsgi")
     module = importlib.reload(module)
     assert isinstance(module.app, Flask)

@@ -1,24 +1,35 @@
-"""The example endpoint: a valid item is echoed with an id; invalid payloads get 422."""
+"""The items resource in-process: create, list by cursor, read, merge-patch, delete, and every
+error as problem+json (real servers and concurrent writers: tests/db/)."""
 
 from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
 
+from ..db.support import create
 
-def test_creates_an_item(client: FlaskClient) -> None:
+
+def test_create_answers_201_with_location_and_etag(client: FlaskClient) -> None:
     response = client.post("/api/items", json={"name": "  widget ", "quantity": 3})
     assert response.status_code == 201
     assert response.json is not None
     assert response.json["name"] == "widget"
     assert response.json["quantity"] == 3
-    assert len(response.json["id"]) == 32
+    assert response.headers["Location"] == f"/api/items/{response.json['id']}"
+    assert response.headers["ETag"] == '"1"'
+    assert client.get(response.headers["Location"]).json == response.json
 
 
 def test_quantity_defaults_to_one(client: FlaskClient) -> None:
+    assert create(client, "widget")["quantity"] == 1
+
+
+def test_a_taken_name_is_a_409(client: FlaskClient) -> None:
+    create(client, "widget")
     response = client.post("/api/items", json={"name": "widget"})
-    assert response.json is not None
-    assert response.json["quantity"] == 1
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert "UNIQUE" not in response.get_data(as_text=True).upper()
 
 
 @pytest.mark.parametrize(
@@ -26,7 +37,6 @@ def test_quantity_defaults_to_one(client: FlaskClient) -> None:
     [
         ([1, 2], {""}),
         ("widget", {""}),
-        (0, {""}),
         ({}, {"name"}),
         ({"name": 5}, {"name"}),
         ({"name": "x" * 101}, {"name"}),
@@ -36,14 +46,66 @@ def test_quantity_defaults_to_one(client: FlaskClient) -> None:
         ({"name": "ok", "extra": 1}, {"extra"}),
     ],
 )
-def test_invalid_payloads(client: FlaskClient, payload: object, fields: set[str]) -> None:
+def test_invalid_payloads_are_422(client: FlaskClient, payload: object, fields: set[str]) -> None:
     response = client.post("/api/items", json=payload)
     assert response.status_code == 422
     assert response.json is not None
     assert {e["field"] for e in response.json["errors"]} == fields
 
 
-def test_get_is_not_allowed(client: FlaskClient) -> None:
-    response = client.get("/api/items")
-    assert response.status_code == 405
-    assert "POST" in response.headers["Allow"]
+def test_read_missing_is_404(client: FlaskClient) -> None:
+    response = client.get("/api/items/999")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_read_honours_if_none_match(client: FlaskClient) -> None:
+    item = create(client, "widget")
+    assert (
+        client.get(f"/api/items/{item['id']}", headers={"If-None-Match": '"1"'}).status_code == 304
+    )
+
+
+def test_list_pages_with_an_opaque_cursor(client: FlaskClient) -> None:
+    names = [f"item-{n:02d}" for n in range(7)]
+    for name in names:
+        create(client, name)
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/items", query_string=query).json
+        assert page is not None
+        assert len(page["items"]) <= 3
+        seen += [item["name"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert not cursor.isdigit()
+    assert seen == names
+
+
+def test_list_defaults_to_50(client: FlaskClient) -> None:
+    for n in range(51):
+        create(client, f"item-{n}")
+    page = client.get("/api/items").json
+    assert page is not None
+    assert len(page["items"]) == 50
+    assert page["next_cursor"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": 0}, {"limit": 101}, {"limit": "ten"}, {"cursor": "garbage"}, {"cursor": "MQ.x"}],
+)
+def test_bad_paging_is_400(client: FlaskClient, query: dict[str, object]) -> None:
+    response = client.get("/api/items", query_string=query)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_tampered_cursor_is_400(client: FlaskClient) -> None:
+    for n in range(3):
+        create(client, f"item-{n}")
+    cursor = client.get("/api/items?limit=1").json["next_cursor"]  # type: ignore[index]
+    forged = cursor[:-2] + ("A" if cursor[-2] != "A" else "B") + cursor[-1]
+    assert client.get("/api/items", query_string={"cursor": forged}).status_code == 400

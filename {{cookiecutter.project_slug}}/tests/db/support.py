@@ -1,0 +1,81 @@
+"""Databases for the tests: throw-away SQLite files, and fresh PostgreSQL databases when
+TEST_DATABASE_URL points at a server (`make test-postgres`); migrations applied for real."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+
+from {{ cookiecutter.package_name }}.engine import database_url
+
+PROJECT = Path(__file__).resolve().parents[2]
+MERGE = "application/merge-patch+json"
+
+
+def postgres_url() -> str | None:
+    """TEST_DATABASE_URL when it names a PostgreSQL server, else None."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgres") else None
+
+
+def require_postgres() -> str:
+    """The server's URL; without one, skip (or fail under REQUIRE_POSTGRES=1, as in CI)."""
+    url = postgres_url()
+    if url is None:
+        reason = "needs PostgreSQL: run `make test-postgres` or set TEST_DATABASE_URL"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+def alembic_config(url: str) -> Config:
+    """The project's alembic.ini aimed at `url`, leaving the test run's logging alone."""
+    config = Config(str(PROJECT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def migrate(url: str) -> None:
+    """alembic upgrade head, as compose's `migrate` service does."""
+    command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def fresh_postgres(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server for one test, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def service_url(url: str) -> str:
+    """The URL as the service reads it (postgresql:// means psycopg 3)."""
+    return database_url({"DATABASE_URL": url}, "development")
+
+
+def create(client: FlaskClient, name: str, quantity: int = 1) -> dict[str, Any]:
+    """POST an item; return its JSON."""
+    response = client.post("/api/items", json={"name": name, "quantity": quantity})
+    assert response.status_code == 201, response.json
+    item = response.get_json()
+    assert isinstance(item, dict)
+    return item
