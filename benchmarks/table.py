@@ -54,6 +54,11 @@ def http_targets(http: dict[str, dict[str, Any]]) -> list[Target]:
         Target(
             "plain_gunicorn", "gunicorn.conf.py req/s ≥ 1.5x this", over_plain, over_plain >= 1.5
         ),
+        *(
+            Target(key, "req/s ≥ 0.85x bare Flask+SQLAlchemy", ratio, ratio >= 0.85)
+            for key in ("service_get_item", "service_post_items")
+            if (ratio := http[key].get("vs_bare_sqlalchemy")) is not None
+        ),
     ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from .load import Load, run_wrk, write_script
 from .servers import Command, Server, clean_env, free_port, request, serving
 
 ITEM = {"name": "widget", "quantity": 2}
+BARE_SQLA = "benchmarks.apps:bare_sqlalchemy()"
+# The service's database rows and the bare Flask + SQLAlchemy rows doing the same query.
+DATABASE_PAIRS = {"service_get_item": "sqla_get_item", "service_post_items": "sqla_post_items"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,15 @@ ROWS = (
         "/api/items",
         "post_item.lua",
     ),
+    Row("service_get_item", "service GET /api/items/1, SQLite", "GET", "/api/items/1"),
+    Row("sqla_get_item", "bare Flask+SQLAlchemy GET /items/1, SQLite", "GET", "/items/1"),
+    Row(
+        "sqla_post_items",
+        "bare Flask+SQLAlchemy POST /items, SQLite",
+        "POST",
+        "/items",
+        "post_item.lua",
+    ),
     Row("plain_gunicorn", "service GET /healthz, plain gunicorn", access_log=False),
     Row("dev_server", "service GET /healthz, dev server", access_log=False),
 )
@@ -66,7 +79,30 @@ def pythonpath(*paths: Path) -> str:
     return os.pathsep.join(str(p) for p in paths)
 
 
-def under_conf(bake: Bake, port: int, app: str | None = None) -> Command:
+def database_url(directory: Path, name: str) -> str:
+    """A SQLite file of the run's: `service` for the service's rows, `bare` for the baseline's."""
+    return f"sqlite:///{directory / f'bench-{name}.sqlite3'}"
+
+
+def migrate(bake: Bake) -> None:
+    """Both databases at the bake's head revision, as compose's `migrate` leaves them."""
+    alembic = Path(sys.executable).with_name("alembic")
+    for name in ("service", "bare"):
+        env = clean_env(APP_ENV="production", DATABASE_URL=database_url(bake.path, name))
+        env["PYTHONPATH"] = str(bake.src)
+        result = subprocess.run(
+            [str(alembic), "upgrade", "head"],
+            cwd=bake.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BenchError(f"alembic upgrade head: {result.stderr.strip()[-500:]}")
+
+
+def under_conf(bake: Bake, port: int, app: str | None = None, database: str = "service") -> Command:
     """`gunicorn -c gunicorn.conf.py [app]` in the bake, production settings, on `port`."""
     paths = (bake.src, TEMPLATE) if app else (bake.src,)
     env = clean_env(
@@ -75,6 +111,8 @@ def under_conf(bake: Bake, port: int, app: str | None = None) -> Command:
         HOST=HOST,
         PORT=str(port),
         PYTHONPATH=pythonpath(*paths),
+        DATABASE_URL=database_url(bake.path, database),
+        BENCH_PACKAGE=bake.package,
     )
     argv = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([app] if app else []))
     return Command(argv, bake.path, env)
@@ -84,7 +122,12 @@ def plain_gunicorn(bake: Bake, port: int, workdir: Path) -> Command:
     """`gunicorn <package>.wsgi:app` with gunicorn's defaults, only the bind address given."""
     # Run where there is no gunicorn.conf.py: gunicorn would load ./gunicorn.conf.py by itself.
     workdir.mkdir(parents=True, exist_ok=True)
-    env = clean_env(APP_ENV="production", SECRET_KEY=bake.secret, PYTHONPATH=str(bake.src))
+    env = clean_env(
+        APP_ENV="production",
+        SECRET_KEY=bake.secret,
+        PYTHONPATH=str(bake.src),
+        DATABASE_URL=database_url(bake.path, "service"),
+    )
     argv = (
         sys.executable,
         "-m",
@@ -109,6 +152,9 @@ def commands(bake: Bake, workdir: Path) -> dict[str, tuple[Command, int]]:
         "bare_flask": lambda port: under_conf(bake, port, "benchmarks.apps:bare_flask"),
         "service_healthz": lambda port: under_conf(bake, port),
         "service_post_items": lambda port: under_conf(bake, port),
+        "service_get_item": lambda port: under_conf(bake, port),
+        "sqla_get_item": lambda port: under_conf(bake, port, BARE_SQLA, "bare"),
+        "sqla_post_items": lambda port: under_conf(bake, port, BARE_SQLA, "bare"),
         "plain_gunicorn": lambda port: plain_gunicorn(bake, port, workdir / "plain"),
         "dev_server": lambda port: dev_server(bake, port),
     }
@@ -119,10 +165,13 @@ def commands(bake: Bake, workdir: Path) -> dict[str, tuple[Command, int]]:
 def check_answer(row: Row, server: Server) -> None:
     """Before any load: the row's request gets the answer it should (same JSON everywhere)."""
     if row.method == "POST":
-        body = json.dumps(ITEM).encode()
+        body = json.dumps({**ITEM, "name": f"check-{row.key}"}).encode()
         headers = {"Content-Type": "application/json"}
         status, answer = request(server.port, row.path, "POST", body, headers)
-        ok = status == 201 and {**json.loads(answer), "id": None} == {**ITEM, "id": None}
+        ok = status == 201 and json.loads(answer)["quantity"] == ITEM["quantity"]
+    elif "items" in row.path:  # the item a POST row's check created
+        status, answer = request(server.port, row.path)
+        ok = status == 200 and json.loads(answer)["id"] == 1
     else:
         status, answer = request(server.port, row.path)
         ok = status == 200 and json.loads(answer) == {"status": "ok"}
@@ -199,6 +248,11 @@ def add_ratios(results: dict[str, dict[str, Any]]) -> None:
         result["vs_limit"] = round(result["rps"] / limit["rps"], 3) if limit["rps"] else None
         p99 = flask["p99_ms"]
         result["p99_vs_bare_flask"] = round(result["p99_ms"] / p99, 3) if p99 else None
+    for service, bare in DATABASE_PAIRS.items():
+        base = results[bare]["rps"]
+        results[service]["vs_bare_sqlalchemy"] = (
+            round(results[service]["rps"] / base, 3) if base else None
+        )
 
 
 def measure(bake: Bake, workdir: Path, plan: LoadPlan) -> dict[str, dict[str, Any]]:
@@ -207,6 +261,7 @@ def measure(bake: Bake, workdir: Path, plan: LoadPlan) -> dict[str, dict[str, An
         row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in ROWS
     }
     logs = workdir / "logs"
+    migrate(bake)
     say(f"starting {len(ROWS)} servers")
     with serving(commands(bake, workdir), logs) as servers:
         for row in ROWS:

@@ -15,6 +15,7 @@ import requests
 from .helpers import run
 
 BASE_IMAGE = os.environ.get("PYTHON_IMAGE", "")
+POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "")
 
 
 def engine_problem() -> str | None:
@@ -61,6 +62,8 @@ class Stack:
         }
         if BASE_IMAGE:
             env["PYTHON_IMAGE"] = BASE_IMAGE
+        if POSTGRES_IMAGE:
+            env["POSTGRES_IMAGE"] = POSTGRES_IMAGE
         return env
 
     def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

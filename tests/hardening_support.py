@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ SERVICE_VARIABLES = (
     "PORT",
     "WEB_CONCURRENCY",
     "FORWARDED_ALLOW_IPS",
+    "DATABASE_URL",
 )
 # A route added to the bake for the drain tests; it logs when it starts, so a test can poll the
 # log to know the request is inside the view instead of sleeping and hoping.
@@ -55,7 +57,8 @@ def service_env(project: Path, **overrides: str) -> dict[str, str]:
 
 
 def production_env(project: Path, port: int) -> dict[str, str]:
-    """APP_ENV=production with a fresh 48-character secret, on 127.0.0.1 and two workers."""
+    """APP_ENV=production with a fresh 48-character secret, on 127.0.0.1 and two workers, with
+    the bake's migrated SQLite file as its database."""
     return service_env(
         project,
         APP_ENV="production",
@@ -63,7 +66,21 @@ def production_env(project: Path, port: int) -> dict[str, str]:
         HOST="127.0.0.1",
         PORT=str(port),
         WEB_CONCURRENCY="2",
+        DATABASE_URL=database_url(project),
     )
+
+
+def database_url(project: Path) -> str:
+    """The SQLite file the bake's production servers share."""
+    return f"sqlite:///{project / 'hardening.sqlite3'}"
+
+
+def migrate(project: Path) -> None:
+    """`alembic upgrade head` in the bake, as compose's migrate service does (no-op without one)."""
+    if (project / "alembic.ini").is_file():
+        env = service_env(project, APP_ENV="production", DATABASE_URL=database_url(project))
+        alembic = Path(sys.executable).with_name("alembic")
+        subprocess.run([str(alembic), "upgrade", "head"], cwd=project, env=env, check=True)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -351,7 +368,7 @@ class Load:
             if health:
                 response = session.get(f"{self.url}/healthz", timeout=10)
             else:
-                item = {"name": "widget", "quantity": 3}
+                item = {"name": f"widget-{uuid.uuid4().hex}", "quantity": 3}
                 response = session.post(f"{self.url}/api/items", json=item, timeout=10)
         except requests.Timeout as exc:
             return "timeout", repr(exc)[:300]
@@ -365,7 +382,8 @@ class Load:
             body = None
         if health and response.status_code == 200 and body == {"status": "ok"}:
             return None
-        if not health and response.status_code == 201 and (body or {}).get("name") == "widget":
+        created = str((body or {}).get("name", "")).startswith("widget")
+        if not health and response.status_code == 201 and created:
             return None
         return "status", f"{response.status_code} {response.text[:200]}"
 

@@ -10,22 +10,32 @@ import pytest
 
 from .helpers import BIN, bake, run, unrendered
 
-# Every option value at least once, plus the pairs that interact: both pruning options at once,
-# the port next to its ceiling (the dev profile publishes port + 1), the lowest Python with the
-# longest accepted package name (line lengths), a non-ASCII name deriving the slug and package,
-# and quotes and backslashes in free text that lands in Python, TOML and the Dockerfile.
+# Every option value at least once, plus the pairs that interact: both pruning options at once
+# (no CI, no database), each database with and without the CI workflow (which runs PostgreSQL as
+# a service), the port next to its ceiling (the dev profile publishes port + 1), the lowest
+# Python with the longest accepted package name (line lengths), a non-ASCII name deriving the
+# slug and package, and quotes and backslashes in free text that lands in Python, TOML and the
+# Dockerfile.
 COMBOS = {
     "defaults": {},
-    "py3.14-apache-no-ci": {"python_version": "3.14", "license": "Apache-2.0", "ci": "none"},
-    "py3.12-bsd-port-9000": {
+    "py3.14-apache-no-ci-sqlite": {
+        "python_version": "3.14",
+        "license": "Apache-2.0",
+        "ci": "none",
+        "database": "sqlite",
+    },
+    "py3.12-bsd-port-9000-no-db": {
         "python_version": "3.12",
         "license": "BSD-3-Clause",
         "http_port": "9000",
+        "database": "none",
     },
-    "py3.11-no-license-no-ci-long-name": {
+    "sqlite-with-ci": {"database": "sqlite"},
+    "py3.11-no-license-no-ci-no-db-long-name": {
         "python_version": "3.11",
         "license": "none",
         "ci": "none",
+        "database": "none",
         # Slug cut to 64 at a word boundary, package to 40: the longest accepted.
         "project_name": "The Extraordinarily Long Named Inventory Reconciliation "
         "And Forecasting Service",
@@ -66,6 +76,31 @@ def test_answers_are_recorded_and_features_pruned(project: Path) -> None:
         f"DEFAULT_PORT = {answers['http_port']}"
         in (project / "src" / answers["package_name"] / "config.py").read_text()
     )
+    assert not (project / "_variants").exists()
+
+
+def test_the_database_choice_shapes_the_bake(project: Path) -> None:
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    database, package = answers["database"], project / "src" / answers["package_name"]
+    with_db = database != "none"
+    for path in (
+        package / "db.py",
+        package / "models.py",
+        project / "migrations",
+        project / "tests/db",
+    ):
+        assert path.exists() == with_db, path
+    dependencies = (project / "pyproject.toml").read_text() + (
+        project / "requirements.lock"
+    ).read_text()
+    assert ("sqlalchemy" in dependencies.lower()) == with_db
+    compose = (project / "compose.yaml").read_text()
+    assert ("${POSTGRES_IMAGE:-postgres:17}" in compose) == (database == "postgresql")
+    assert ("service_completed_successfully" in compose) == with_db
+    assert ("sqlite:////data/" in compose) == (database == "sqlite")
+    assert ("POSTGRES_PASSWORD=" in (project / ".env").read_text()) == (database == "postgresql")
+    items = (package / "routes" / "items.py").read_text()
+    assert ("db.session()" in items) == with_db
 
 
 def test_ruff_check(project: Path) -> None:

@@ -54,6 +54,7 @@ from .hardening_support import (
     SlowClients,
     gunicorn,
     healthy,
+    migrate,
     production_env,
     raw_exchange,
     service_env,
@@ -188,6 +189,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One bake of the defaults with a test-only /slow route (2 s, logs when it starts)."""
     project = bake(tmp_path_factory.mktemp("hardening"))
     (next(project.glob("src/*/routes")) / "slow.py").write_text(SLOW_ROUTE)
+    migrate(project)
     return project
 
 
