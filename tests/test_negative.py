@@ -81,8 +81,8 @@ def test_existing_project_is_never_overwritten(tmp_path: Path) -> None:
     project = bake(tmp_path)
     marker = project / "src" / "flask_service" / "routes" / "mine.py"
     marker.write_text("# my work\n")
-    result = cookiecutter_cli(tmp_path, "description=again")
+    result = cookiecutter_cli(tmp_path, "description=Second bake zq7x")
     assert result.returncode != 0
     assert "already exists" in result.stdout + result.stderr
     assert marker.read_text() == "# my work\n"
-    assert "again" not in (project / "README.md").read_text()
+    assert "zq7x" not in (project / "README.md").read_text()

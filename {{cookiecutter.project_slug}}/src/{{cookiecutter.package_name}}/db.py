@@ -27,7 +27,9 @@ def init_app(app: Flask) -> None:
     """Create the engine and the session factory, and hook the session into the request."""
     if "db" in app.extensions:
         return
-    for key, value in load_settings(os.environ, app.config["APP_ENV"]).items():
+    settings = load_settings(os.environ, app.config["APP_ENV"], app.config.get("DATABASE_URL"))
+    app.config["DATABASE_URL"] = settings.pop("DATABASE_URL")
+    for key, value in settings.items():
         app.config.setdefault(key, value)
     engine = make_engine(app.config)
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)

@@ -18,16 +18,21 @@ from .config import ConfigError, env_int, env_str
 def database_url(environ: Mapping[str, str], app_env: str) -> str:
     """DATABASE_URL (TEST_DATABASE_URL under tests); unset, a SQLite file or a throw-away one."""
     url = env_str(environ, "TEST_DATABASE_URL" if app_env == "testing" else "DATABASE_URL", "")
-    if not url:
-        if app_env == "production":
-            raise ConfigError("DATABASE_URL must be set in production")
-        if app_env == "testing":
-            return "sqlite://"
-        (Path.cwd() / "instance").mkdir(exist_ok=True)
-        return f"sqlite:///{Path.cwd() / 'instance' / 'app.sqlite3'}"
-    scheme = url.partition("://")[0]
+    if url:
+        return normalise_url(url)
+    if app_env == "production":
+        raise ConfigError("DATABASE_URL must be set in production")
+    if app_env == "testing":
+        return "sqlite://"
+    (Path.cwd() / "instance").mkdir(exist_ok=True)
+    return f"sqlite:///{Path.cwd() / 'instance' / 'app.sqlite3'}"
+
+
+def normalise_url(url: str) -> str:
+    """Point postgres URLs at psycopg 3 (not SQLAlchemy's psycopg2 default); refuse others."""
+    scheme, _, rest = url.partition("://")
     if scheme in ("postgres", "postgresql"):
-        return "postgresql+psycopg://" + url.partition("://")[2]  # psycopg 3, not psycopg2
+        return f"postgresql+psycopg://{rest}"
     if scheme not in ("postgresql+psycopg", "sqlite"):
         raise ConfigError(
             f"DATABASE_URL must start with postgresql:// or sqlite://, got {scheme!r}"
@@ -35,11 +40,13 @@ def database_url(environ: Mapping[str, str], app_env: str) -> str:
     return url
 
 
-def load_settings(environ: Mapping[str, str], app_env: str) -> dict[str, Any]:
-    """DATABASE_* settings, validated like config.load_settings."""
+def load_settings(
+    environ: Mapping[str, str], app_env: str, url: str | None = None
+) -> dict[str, Any]:
+    """DATABASE_* settings, validated like config.load_settings; `url` is one given in code."""
     threads = env_int(environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64)
     return {
-        "DATABASE_URL": database_url(environ, app_env),
+        "DATABASE_URL": normalise_url(url) if url else database_url(environ, app_env),
         # One connection per request thread of this worker process, so no request waits for one.
         "DATABASE_POOL_SIZE": env_int(environ, "DATABASE_POOL_SIZE", threads, minimum=1),
         "DATABASE_CONNECT_TIMEOUT": env_int(environ, "DATABASE_CONNECT_TIMEOUT", 3, minimum=2),

@@ -109,3 +109,12 @@ def test_create_app_sets_up_the_database_once() -> None:
     factory = app.extensions["db"]
     db.init_app(app)
     assert app.extensions["db"] is factory
+
+
+def test_a_url_given_in_code_wins_and_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    secret = "s" * 40
+    config = {"APP_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": "postgres://u@h/d"}
+    app = create_app(config)
+    assert app.config["DATABASE_URL"] == "postgresql+psycopg://u@h/d"
+    assert app.extensions["db"].kw["bind"].url.drivername == "postgresql+psycopg"
