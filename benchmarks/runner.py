@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import machine, reload, startup, table, throughput
+from . import databases, machine, reload, startup, table, throughput
 from .bake import Bake, bake_defaults
 from .common import TEMPLATE, BenchError, say
 from .load import wrk_binary
@@ -64,6 +64,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="skip the Docker rows (BENCH_DOCKER=0)",
     )
     parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL") or None,
+        help="a PostgreSQL server for the database rows, as a user who may create databases "
+        "(BENCH_POSTGRES_URL; default: a throw-away container when Docker answers)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=Path(os.environ.get("BENCH_OUTPUT") or TEMPLATE / "build" / "bench.json"),
@@ -96,7 +102,8 @@ def fresh_workdir(path: Path) -> Path:
 
 def settings(options: argparse.Namespace) -> dict[str, Any]:
     """The knobs of this run, for the JSON report."""
-    return {name: getattr(options, name) for name, _, _ in KNOBS} | {"docker": options.docker}
+    knobs = {name: getattr(options, name) for name, _, _ in KNOBS}
+    return knobs | {"docker": options.docker, "postgres_url_given": bool(options.postgres_url)}
 
 
 def docker_part(options: argparse.Namespace, bake: Bake, workdir: Path) -> dict[str, Any]:
@@ -124,7 +131,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     plan = throughput.LoadPlan(
         options.duration, options.connections, options.slice, options.warmup, options.threads
     )
-    report["http"] = throughput.measure(bake, workdir, plan)
+    with databases.postgres(options.postgres_url, options.docker) as postgres:
+        report["http"] = throughput.measure(bake, workdir, plan, postgres)
     report["reload"] = reload.measure(bake, workdir, options.saves)
     say(f"start-up: {options.starts} gunicorn starts")
     report["startup"] = {"gunicorn": startup.gunicorn_start(bake, workdir, options.starts)}

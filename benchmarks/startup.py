@@ -11,6 +11,7 @@ from typing import Any
 
 from .bake import Bake
 from .common import BenchError, median, say
+from .databases import sqlite_urls
 from .servers import free_port, start, stop, wait_for_ok
 from .throughput import under_conf
 
@@ -19,12 +20,12 @@ MB = 1_000_000
 
 def gunicorn_start(bake: Bake, workdir: Path, starts: int) -> dict[str, Any]:
     """Seconds from starting `gunicorn -c gunicorn.conf.py` to the first 200 from /healthz."""
-    seconds = []
+    seconds, url = [], sqlite_urls(bake.path)["service"]
     for number in range(starts):
         port = free_port()
         log = workdir / "logs" / f"start-{number}.log"
         started = time.perf_counter()
-        server = start(f"start-{number}", under_conf(bake, port), port, log)
+        server = start(f"start-{number}", under_conf(bake, port, url), port, log)
         try:
             wait_for_ok(server)
             seconds.append(time.perf_counter() - started)

@@ -1,6 +1,6 @@
 """The HTTP rows: the same wrk load on the limit, bare Flask, the service and its alternatives."""
 
-# All servers run at once (a POST row's answer check creates item 1, which its GET row reads) and the load visits them in interleaved one-second slices, in a
+# All servers run at once and the load visits them in interleaved one-second slices, in a
 # shuffled order, so a machine that gets busier mid-run shifts every row alike.
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from . import databases
 from .bake import Bake
 from .common import HOST, TEMPLATE, BenchError, say
 from .load import Load, run_wrk, write_script
@@ -22,8 +23,13 @@ from .servers import Command, Server, clean_env, free_port, request, serving
 
 ITEM = {"name": "widget", "quantity": 2}
 BARE_SQLA = "benchmarks.apps:bare_sqlalchemy()"
-# The service's database rows and the bare Flask + SQLAlchemy rows doing the same query.
-DATABASE_PAIRS = {"service_get_item": "sqla_get_item", "service_post_items": "sqla_post_items"}
+# Each service database row and the bare Flask + SQLAlchemy row doing the same query.
+DATABASE_PAIRS = {
+    "service_get_item": "sqla_get_item",
+    "service_post_items": "sqla_post_items",
+    "service_get_item_pg": "sqla_get_item_pg",
+    "service_post_items_pg": "sqla_post_items_pg",
+}
 
 
 @dataclass(frozen=True)
@@ -38,29 +44,30 @@ class Row:
     access_log: bool = True  # under gunicorn.conf.py: the JSON access log must hold every request
 
 
+def database_rows(suffix: str, database: str) -> tuple[Row, ...]:
+    """The service's and the baseline's item rows on one database (each POST row before its
+    GET row: the POST's answer check creates item 1, which the GET row reads)."""
+    bare = "bare Flask+SQLAlchemy"
+    return (
+        Row(f"service_post_items{suffix}", f"service POST /api/items, {database}", "POST",
+            "/api/items", "post_item.lua"),
+        Row(f"service_get_item{suffix}", f"service GET /api/items/1, {database}", "GET",
+            "/api/items/1"),
+        Row(f"sqla_post_items{suffix}", f"{bare} POST /items, {database}", "POST", "/items",
+            "post_item.lua"),
+        Row(f"sqla_get_item{suffix}", f"{bare} GET /items/1, {database}", "GET", "/items/1"),
+    )  # fmt: skip
+
+
 ROWS = (
     Row("limit", "limit: bare WSGI, gunicorn.conf.py"),
     Row("bare_flask", "bare Flask, gunicorn.conf.py"),
     Row("service_healthz", "service GET /healthz, gunicorn.conf.py"),
-    Row(
-        "service_post_items",
-        "service POST /api/items, gunicorn.conf.py",
-        "POST",
-        "/api/items",
-        "post_item.lua",
-    ),
-    Row("service_get_item", "service GET /api/items/1, SQLite", "GET", "/api/items/1"),
-    Row(
-        "sqla_post_items",
-        "bare Flask+SQLAlchemy POST /items, SQLite",
-        "POST",
-        "/items",
-        "post_item.lua",
-    ),
-    Row("sqla_get_item", "bare Flask+SQLAlchemy GET /items/1, SQLite", "GET", "/items/1"),
+    *database_rows("", "SQLite"),
     Row("plain_gunicorn", "service GET /healthz, plain gunicorn", access_log=False),
     Row("dev_server", "service GET /healthz, dev server", access_log=False),
 )
+POSTGRES_ROWS = database_rows("_pg", "PostgreSQL")
 
 
 @dataclass(frozen=True)
@@ -79,30 +86,7 @@ def pythonpath(*paths: Path) -> str:
     return os.pathsep.join(str(p) for p in paths)
 
 
-def database_url(directory: Path, name: str) -> str:
-    """A SQLite file of the run's: `service` for the service's rows, `bare` for the baseline's."""
-    return f"sqlite:///{directory / f'bench-{name}.sqlite3'}"
-
-
-def migrate(bake: Bake) -> None:
-    """Both databases at the bake's head revision, as compose's `migrate` leaves them."""
-    alembic = Path(sys.executable).with_name("alembic")
-    for name in ("service", "bare"):
-        env = clean_env(APP_ENV="production", DATABASE_URL=database_url(bake.path, name))
-        env["PYTHONPATH"] = str(bake.src)
-        result = subprocess.run(
-            [str(alembic), "upgrade", "head"],
-            cwd=bake.path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise BenchError(f"alembic upgrade head: {result.stderr.strip()[-500:]}")
-
-
-def under_conf(bake: Bake, port: int, app: str | None = None, database: str = "service") -> Command:
+def under_conf(bake: Bake, port: int, url: str, app: str | None = None) -> Command:
     """`gunicorn -c gunicorn.conf.py [app]` in the bake, production settings, on `port`."""
     paths = (bake.src, TEMPLATE) if app else (bake.src,)
     env = clean_env(
@@ -111,14 +95,14 @@ def under_conf(bake: Bake, port: int, app: str | None = None, database: str = "s
         HOST=HOST,
         PORT=str(port),
         PYTHONPATH=pythonpath(*paths),
-        DATABASE_URL=database_url(bake.path, database),
+        DATABASE_URL=url,
         BENCH_PACKAGE=bake.package,
     )
     argv = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([app] if app else []))
     return Command(argv, bake.path, env)
 
 
-def plain_gunicorn(bake: Bake, port: int, workdir: Path) -> Command:
+def plain_gunicorn(bake: Bake, port: int, url: str, workdir: Path) -> Command:
     """`gunicorn <package>.wsgi:app` with gunicorn's defaults, only the bind address given."""
     # Run where there is no gunicorn.conf.py: gunicorn would load ./gunicorn.conf.py by itself.
     workdir.mkdir(parents=True, exist_ok=True)
@@ -126,7 +110,7 @@ def plain_gunicorn(bake: Bake, port: int, workdir: Path) -> Command:
         APP_ENV="production",
         SECRET_KEY=bake.secret,
         PYTHONPATH=str(bake.src),
-        DATABASE_URL=database_url(bake.path, "service"),
+        DATABASE_URL=url,
     )
     argv = (
         sys.executable,
@@ -145,19 +129,23 @@ def dev_server(bake: Bake, port: int) -> Command:
     return Command((sys.executable, "-m", bake.package), bake.path, env)
 
 
-def commands(bake: Bake, workdir: Path) -> dict[str, tuple[Command, int]]:
-    """Every row's server command on its own free port."""
+def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple[Command, int]]:
+    """Every row's server command on its own free port; `urls` are the databases by role."""
+    service = urls["service"]
     builders: dict[str, Callable[[int], Command]] = {
-        "limit": lambda port: under_conf(bake, port, "benchmarks.apps:bare_wsgi"),
-        "bare_flask": lambda port: under_conf(bake, port, "benchmarks.apps:bare_flask"),
-        "service_healthz": lambda port: under_conf(bake, port),
-        "service_post_items": lambda port: under_conf(bake, port),
-        "service_get_item": lambda port: under_conf(bake, port),
-        "sqla_get_item": lambda port: under_conf(bake, port, BARE_SQLA, "bare"),
-        "sqla_post_items": lambda port: under_conf(bake, port, BARE_SQLA, "bare"),
-        "plain_gunicorn": lambda port: plain_gunicorn(bake, port, workdir / "plain"),
+        "limit": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_wsgi"),
+        "bare_flask": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_flask"),
+        "service_healthz": lambda port: under_conf(bake, port, service),
+        "plain_gunicorn": lambda port: plain_gunicorn(bake, port, service, workdir / "plain"),
         "dev_server": lambda port: dev_server(bake, port),
     }
+    for suffix in ("", "_pg"):
+        if f"service{suffix}" in urls:
+            mine, bare = urls[f"service{suffix}"], urls[f"bare{suffix}"]
+            for key in (f"service_post_items{suffix}", f"service_get_item{suffix}"):
+                builders[key] = partial(under_conf, bake, url=mine)
+            for key in (f"sqla_post_items{suffix}", f"sqla_get_item{suffix}"):
+                builders[key] = partial(under_conf, bake, url=bare, app=BARE_SQLA)
     ports = {key: free_port() for key in builders}
     return {key: (build(ports[key]), ports[key]) for key, build in builders.items()}
 
@@ -206,17 +194,19 @@ def load_once(row: Row, server: Server, script: Path, plan: LoadPlan, seconds: i
     return load
 
 
-def drive(servers: dict[str, Server], scripts: dict[str, Path], plan: LoadPlan) -> dict[str, Load]:
+def drive(
+    rows: tuple[Row, ...], servers: dict[str, Server], scripts: dict[str, Path], plan: LoadPlan
+) -> dict[str, Load]:
     """Warm every server up, then load each row one slice per round, in a seeded shuffled order."""
     if plan.warmup:
         say(f"warming up each server for {plan.warmup} s")
-        for row in ROWS:
+        for row in rows:
             load_once(row, servers[row.key], scripts[row.key], plan, plan.warmup)
-    loads = {row.key: Load() for row in ROWS}
+    loads = {row.key: Load() for row in rows}
     rounds, order = slices(plan.duration, plan.slice), random.Random(0)
     for number, seconds in enumerate(rounds, 1):
-        say(f"load round {number}/{len(rounds)}: {seconds} s on each of {len(ROWS)} rows")
-        for row in order.sample(ROWS, len(ROWS)):
+        say(f"load round {number}/{len(rounds)}: {seconds} s on each of {len(rows)} rows")
+        for row in order.sample(rows, len(rows)):
             loads[row.key].add(load_once(row, servers[row.key], scripts[row.key], plan, seconds))
     return loads
 
@@ -249,26 +239,35 @@ def add_ratios(results: dict[str, dict[str, Any]]) -> None:
         p99 = flask["p99_ms"]
         result["p99_vs_bare_flask"] = round(result["p99_ms"] / p99, 3) if p99 else None
     for service, bare in DATABASE_PAIRS.items():
+        if service not in results:
+            continue
         base = results[bare]["rps"]
         results[service]["vs_bare_sqlalchemy"] = (
             round(results[service]["rps"] / base, 3) if base else None
         )
 
 
-def measure(bake: Bake, workdir: Path, plan: LoadPlan) -> dict[str, dict[str, Any]]:
-    """Run every HTTP row under one plan; the figures per row key."""
+def measure(
+    bake: Bake, workdir: Path, plan: LoadPlan, postgres: dict[str, str] | None
+) -> dict[str, dict[str, Any]]:
+    """Run every HTTP row under one plan (the PostgreSQL rows when `postgres` has the
+    databases); the figures per row key."""
+    rows = ROWS + (POSTGRES_ROWS if postgres else ())
+    urls = databases.sqlite_urls(bake.path)
+    if postgres:
+        urls |= {"service_pg": postgres["bench_service"], "bare_pg": postgres["bench_bare"]}
+    databases.migrate(bake, urls.values())
     scripts = {
-        row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in ROWS
+        row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in rows
     }
     logs = workdir / "logs"
-    migrate(bake)
-    say(f"starting {len(ROWS)} servers")
-    with serving(commands(bake, workdir), logs) as servers:
-        for row in ROWS:
+    say(f"starting {len(rows)} servers")
+    with serving(commands(bake, workdir, urls), logs) as servers:
+        for row in rows:
             check_answer(row, servers[row.key])
-        loads = drive(servers, scripts, plan)
-    results = {row.key: summarize(row, loads[row.key], logs / f"{row.key}.log") for row in ROWS}
-    for row in ROWS:
+        loads = drive(rows, servers, scripts, plan)
+    results = {row.key: summarize(row, loads[row.key], logs / f"{row.key}.log") for row in rows}
+    for row in rows:
         require_access_log(row, results[row.key])
     add_ratios(results)
     return results

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from benchmarks import databases
+
+from .docker_support import require_engine
 from .helpers import TEMPLATE
 
 HTTP_ROWS = (
@@ -19,11 +22,16 @@ HTTP_ROWS = (
     "bare_flask",
     "service_healthz",
     "service_post_items",
+    "service_get_item",
+    "sqla_post_items",
+    "sqla_get_item",
     "plain_gunicorn",
     "dev_server",
 )
+DATABASE_ROWS = ("service_post_items", "service_get_item")
+POSTGRES_ROWS = tuple(f"{key}_pg" for key in (*DATABASE_ROWS, "sqla_post_items", "sqla_get_item"))
 # Rows served under gunicorn.conf.py, whose JSON access log must hold every request.
-LOGGED_ROWS = ("limit", "bare_flask", "service_healthz", "service_post_items")
+LOGGED_ROWS = tuple(key for key in HTTP_ROWS if key not in ("plain_gunicorn", "dev_server"))
 TINY_BUDGET = [
     "--duration=1",
     "--connections=2",
@@ -70,6 +78,9 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     for key in LOGGED_ROWS:
         row = report["http"][key]
         assert row["access_log_lines"] >= row["requests"], f"{key}: the JSON access log was off"
+    for key in DATABASE_ROWS:
+        assert is_number(report["http"][key]["vs_bare_sqlalchemy"]), key
+    assert not set(POSTGRES_ROWS) & set(report["http"]), "no PostgreSQL rows without Docker"
 
     for reloader in ("watchdog", "stat"):
         reloads = report["reload"][reloader]
@@ -81,6 +92,7 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     assert is_number(report["generation"]["bake_s"])
     assert "skipped" in report["docker"]
     assert {t["row"] for t in report["targets"]} >= {"service_healthz", "reload_watchdog"}
+    assert {t["row"] for t in report["targets"]} >= set(DATABASE_ROWS)
     assert result.stdout.count("\n| ") >= len(HTTP_ROWS) + 5, "one table, every row"
 
 
@@ -94,3 +106,25 @@ def test_bench_without_wrk_says_how_to_install_it(tmp_path: Path) -> None:
         "bench: wrk is not installed; install it with: apt-get install wrk"
     ]
     assert not (tmp_path / "work").exists(), "nothing slow ran before the check"
+
+
+@pytest.mark.docker
+@pytest.mark.xdist_group("bench")
+def test_bench_adds_postgresql_rows_on_a_server_it_is_given(tmp_path: Path) -> None:
+    require_engine()
+    output = tmp_path / "bench.json"
+    args = [*TINY_BUDGET, f"--output={output}", f"--workdir={tmp_path / 'work'}"]
+    with databases.container() as admin_url:  # the bench's own throw-away server
+        result = bench([*args, f"--postgres-url={admin_url}"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+
+    for key in POSTGRES_ROWS:
+        row = report["http"][key]
+        assert row["requests"] > 0, key
+        assert row["errors"] == 0, (key, row["errors_by_kind"])
+        assert row["access_log_lines"] >= row["requests"], key
+        assert row["label"] in result.stdout
+    for key in DATABASE_ROWS:
+        assert is_number(report["http"][f"{key}_pg"]["vs_bare_sqlalchemy"]), key
+    assert {f"{key}_pg" for key in DATABASE_ROWS} <= {t["row"] for t in report["targets"]}
