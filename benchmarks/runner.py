@@ -106,7 +106,7 @@ def settings(options: argparse.Namespace) -> dict[str, Any]:
     return knobs | {"docker": options.docker, "postgres_url_given": bool(options.postgres_url)}
 
 
-def docker_part(options: argparse.Namespace, bake: Bake, workdir: Path) -> dict[str, Any]:
+def docker_part(options: argparse.Namespace, bake: Bake) -> dict[str, Any]:
     """The Docker figures, or why there are none (no engine: skipped; a failure: failed)."""
     if not options.docker:
         return {"skipped": "turned off (--no-docker / BENCH_DOCKER=0)"}
@@ -115,7 +115,7 @@ def docker_part(options: argparse.Namespace, bake: Bake, workdir: Path) -> dict[
         say(f"skipping the Docker rows: {problem}")
         return {"skipped": f"no Docker engine answers: {problem}"}
     try:
-        return startup.compose_up(bake, workdir)
+        return startup.compose_up(bake)
     except (BenchError, OSError, subprocess.TimeoutExpired) as exc:
         say(f"Docker rows failed: {exc}")
         return {"failed": str(exc).splitlines()[0]}
@@ -136,7 +136,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     report["reload"] = reload.measure(bake, workdir, options.saves)
     say(f"start-up: {options.starts} gunicorn starts")
     report["startup"] = {"gunicorn": startup.gunicorn_start(bake, workdir, options.starts)}
-    report["docker"] = docker_part(options, bake, workdir)
+    report["docker"] = docker_part(options, bake)
     report["machine"]["load_average_end"] = round(os.getloadavg()[0], 2)
     report["targets"] = table.evaluate(report)
     return report

@@ -81,15 +81,18 @@ def image_bytes(image: str, cwd: Path) -> int:
     return int(docker(["docker", "image", "inspect", "--format", "{{.Size}}", image], cwd, {}, 60))
 
 
-def compose_up(bake: Bake, workdir: Path) -> dict[str, Any]:
+def compose_up(bake: Bake) -> dict[str, Any]:
     """Build the image under a tag of its own, time `docker compose up` to healthy, tear down."""
     name = f"bench{uuid.uuid4().hex[:10]}"
-    tag = f"{bake.path.name}-bench:{name}"  # never the project's own tag, which tests may share
-    override = workdir / "compose.bench.yaml"
-    override.write_text(f'services:\n  web:\n    image: "{tag}"\n')
+    tag = f"{name}:latest"  # never the project's own tag, which tests may share
     base = os.environ.get("PYTHON_IMAGE") or f"python:{bake.python_version}-slim"
-    env = {"COMPOSE_PROJECT_NAME": name, "HTTP_PORT": str(free_port()), "PYTHON_IMAGE": base}
-    compose = ["docker", "compose", "-f", "compose.yaml", "-f", str(override)]
+    env = {
+        "COMPOSE_PROJECT_NAME": name,
+        "IMAGE_NAME": name,
+        "HTTP_PORT": str(free_port()),
+        "PYTHON_IMAGE": base,
+    }
+    compose = ["docker", "compose"]
     try:
         say(f"docker: building the image on {base}")
         started = time.perf_counter()
@@ -101,7 +104,8 @@ def compose_up(bake: Bake, workdir: Path) -> dict[str, Any]:
         up_s = time.perf_counter() - started
         size, base_size = image_bytes(tag, bake.path), image_bytes(base, bake.path)
     finally:
-        quietly([*compose, "down", "--timeout", "30", "--remove-orphans"], bake.path, env)
+        down = ["down", "--volumes", "--timeout", "30", "--remove-orphans"]
+        quietly([*compose, *down], bake.path, env)
         quietly(["docker", "image", "rm", tag], bake.path, env)
     return {
         "build_s": round(build_s, 2),

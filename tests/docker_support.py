@@ -57,6 +57,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = {
             "COMPOSE_PROJECT_NAME": self.name,
+            "IMAGE_NAME": self.name,  # stacks built side by side never share a tag
             "HTTP_PORT": str(self.http_port),
             "DEV_PORT": str(self.dev_port),
         }

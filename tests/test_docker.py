@@ -85,7 +85,7 @@ def test_healthy_and_serving(
     assert missing.json()["status"] == 404
     record_property("up_to_healthy_s", stack.figures["up_to_healthy_s"])
     if BASE_IMAGE:
-        added = image_size(f"{stack.project.name}:latest") - image_size(BASE_IMAGE)
+        added = image_size(f"{stack.name}:latest") - image_size(BASE_IMAGE)
         record_property("image_added_mb", round(added / 1e6, 1))
 
 
@@ -197,7 +197,7 @@ def test_image_builds_with_the_legacy_builder_and_with_buildkit(stack: Stack) ->
 
 
 def test_image_contents_labels_and_home(stack: Stack) -> None:
-    image = f"{stack.project.name}:latest"
+    image = f"{stack.name}:latest"
     labels = json.loads(
         run(
             ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image],
