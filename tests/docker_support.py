@@ -78,6 +78,12 @@ class Stack:
         self.figures[label] = round(time.monotonic() - started, 2)
         return result
 
+    def tear_down(self) -> None:
+        """Containers, volumes and this stack's own images go; shared base images stay."""
+        self.compose("--profile", "*", "down", "--volumes", "--remove-orphans", timeout=120)
+        tags = [f"{self.name}:{tag}" for tag in ("latest", "dev")]
+        subprocess.run(["docker", "image", "rm", *tags], capture_output=True, check=False)
+
     def container(self, service: str) -> str:
         """The container id of a service."""
         return self.compose("ps", "--all", "--quiet", service).stdout.strip()

@@ -64,7 +64,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     try:
         yield stack
     finally:
-        stack.compose("down", "--volumes", "--remove-orphans", timeout=120)
+        stack.tear_down()
 
 
 def create_item(url: str, name: str) -> str:

@@ -56,7 +56,7 @@ def stack(
         yield stack
     finally:
         run(["make", "down"], project, env=stack.env)
-        stack.compose("--profile", "dev", "down", "--volumes", "--remove-orphans", timeout=120)
+        stack.tear_down()
 
 
 @pytest.fixture
