@@ -227,3 +227,26 @@ def test_dev_debugger_pin_comes_from_the_environment(stack: Stack) -> None:
     logs = stack.compose("logs", "--no-color", "dev").stdout
     assert f"Debugger PIN: {env_file['DEBUG_PIN']}" in logs
     stack.compose("--profile", "dev", "stop", "dev")
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [("1", 2), ("0.5", 2)])
+def test_a_cpu_quota_sizes_the_workers(stack: Stack, cpus: str, workers: int) -> None:
+    name = f"{stack.name}-cpus-{uuid.uuid4().hex[:6]}"
+    env = ["-e", f"SECRET_KEY={uuid.uuid4().hex * 2}", "-e", "DATABASE_URL=sqlite:////tmp/x.db"]
+    run(
+        ["docker", "run", "--detach", "--name", name, f"--cpus={cpus}", "--read-only",
+         "--tmpfs", "/tmp", *env, f"{stack.name}:latest"],
+        stack.project,
+    )  # fmt: skip
+    try:
+        deadline, logs = time.monotonic() + 30, ""
+        while "workers x" not in logs and time.monotonic() < deadline:
+            time.sleep(0.5)
+            result = run(["docker", "logs", name], stack.project)
+            logs = result.stdout + result.stderr
+        line = next(line for line in logs.splitlines() if "workers x" in line)
+        assert f"{workers} workers x 4 threads" in line
+        assert f"quota {cpus} cpus" in line.lower(), "the reason names the quota"
+        assert logs.count("Booting worker") == workers
+    finally:
+        run(["docker", "rm", "--force", name], stack.project)

@@ -14,12 +14,7 @@ from {{ cookiecutter.package_name }}.config import (
     env_str,
     load_settings,
 )
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (a container's limit, not the host's count)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
+from {{ cookiecutter.package_name }}.cpus import usable_cpus
 
 try:
     load_settings()  # fail in the master, with the variable named, before any worker forks
@@ -29,7 +24,10 @@ try:
     bind = f"{host}:{port}"
     # Two per CPU: a worker's threads share one GIL, so one worker per CPU leaves CPU idle
     # while its threads hand the GIL over (`make bench` in the template measures this).
-    workers = env_int(os.environ, "WEB_CONCURRENCY", 2 * usable_cpus(), minimum=1, maximum=64)
+    cpus, cpus_reason = usable_cpus()
+    workers = env_int(os.environ, "WEB_CONCURRENCY", 2 * cpus, minimum=1, maximum=64)
+    given = os.environ.get("WEB_CONCURRENCY", "").strip()
+    workers_reason = "WEB_CONCURRENCY" if given else f"2 x {cpus} usable CPUs: {cpus_reason}"
     worker_class = "{{ cookiecutter.package_name }}.worker.Worker"
     threads = env_int(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64)
     timeout = env_int(os.environ, "GUNICORN_TIMEOUT", 30, minimum=1)
@@ -64,3 +62,8 @@ def pre_fork(server: Any, worker: Any) -> None:
     for milliseconds; nothing the app imported at start-up is garbage anyway.
     """
     gc.freeze()
+
+
+def when_ready(server: Any) -> None:
+    """Say how many workers start and why, since a container's CPU quota changes it."""
+    server.log.info("%d workers x %d threads (%s)", workers, threads, workers_reason)
