@@ -17,7 +17,6 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "src/{package}/db.py",
         "src/{package}/engine.py",
         "src/{package}/models.py",
-        "src/{package}/schemas.py",
         "tests/routes/test_items_writes.py",
         "tests/db",
         "migrations",

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .schemas import NAME_LENGTH
+
 # Named constraints, so migrations can drop and alter them the same way on every database.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -15,7 +17,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-NAME_LENGTH = 100
 
 
 def utcnow() -> datetime:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ValidationError
-from .models import NAME_LENGTH
 
+NAME_LENGTH = 100  # models.Item.name holds as many
 MAX_QUANTITY = 10_000
 FIELDS = {"name": None, "quantity": 1}  # a field's default; None means required
 

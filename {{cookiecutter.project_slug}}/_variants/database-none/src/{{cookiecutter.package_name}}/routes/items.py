@@ -7,39 +7,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from ..errors import ValidationError
+from ..schemas import validate_item
 
 bp = Blueprint("items", __name__, url_prefix="/api/items")
-
-MAX_NAME = 100
-MAX_QUANTITY = 10_000
-
-
-def validate_item(payload: Any) -> dict[str, Any]:
-    """Return the clean item, or raise ValidationError listing every broken rule."""
-    if not isinstance(payload, dict):
-        raise ValidationError([{"field": "", "message": "expected a JSON object"}])
-    errors = []
-    name = payload.get("name")
-    name = name.strip() if isinstance(name, str) else ""
-    if not 1 <= len(name) <= MAX_NAME:
-        errors.append(
-            {"field": "name", "message": f"expected a string of 1 to {MAX_NAME} characters"}
-        )
-    quantity = payload.get("quantity", 1)
-    if (
-        isinstance(quantity, bool)
-        or not isinstance(quantity, int)
-        or not 0 <= quantity <= MAX_QUANTITY
-    ):
-        errors.append(
-            {"field": "quantity", "message": f"expected an integer from 0 to {MAX_QUANTITY}"}
-        )
-    unknown = sorted(set(payload) - {"name", "quantity"})
-    errors += [{"field": field, "message": "unknown field"} for field in unknown]
-    if errors:
-        raise ValidationError(errors)
-    return {"name": name, "quantity": quantity}
 
 
 @bp.post("")
