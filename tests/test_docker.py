@@ -240,10 +240,13 @@ def test_a_cpu_quota_sizes_the_workers(stack: Stack, cpus: str, workers: int) ->
     )  # fmt: skip
     try:
         deadline, logs = time.monotonic() + 30, ""
-        while "workers x" not in logs and time.monotonic() < deadline:
+        while logs.count("Booting worker") < workers and time.monotonic() < deadline:
             time.sleep(0.5)
             result = run(["docker", "logs", name], stack.project)
             logs = result.stdout + result.stderr
+        time.sleep(1)  # a worker beyond the expected count would boot by now
+        result = run(["docker", "logs", name], stack.project)
+        logs = result.stdout + result.stderr
         line = next(line for line in logs.splitlines() if "workers x" in line)
         assert f"{workers} workers x 4 threads" in line
         assert f"quota {cpus} cpus" in line.lower(), "the reason names the quota"
