@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, g, request
+from sqlalchemy.orm import sessionmaker
 
 # What Flask's JSON provider writes for {"status": "ok"} outside debug: compact, one newline.
 BODY = (json.dumps({"status": "ok"}, separators=(",", ":")) + "\n").encode()
@@ -41,9 +42,7 @@ def bare_sqlalchemy() -> Flask:
     engine = importlib.import_module(f"{package}.engine")
     models = importlib.import_module(f"{package}.models")
     settings = engine.load_settings(os.environ, "production")
-    factory = importlib.import_module("sqlalchemy.orm").sessionmaker(
-        engine.make_engine(settings), expire_on_commit=False
-    )
+    factory = sessionmaker(engine.make_engine(settings), expire_on_commit=False)
     app = Flask(__name__)
     app.get("/healthz")(healthz)
 

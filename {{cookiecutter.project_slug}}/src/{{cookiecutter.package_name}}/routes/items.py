@@ -114,7 +114,7 @@ def update_item(item_id: int) -> Response:
     check_if_match(item)
     if not isinstance(patch, dict):
         raise ValidationError([{"field": "", "message": "expected a JSON object"}])
-    merged = {"name": item.name, "quantity": item.quantity}
+    merged = {field: getattr(item, field) for field in FIELDS}
     merged.update({k: FIELDS.get(k) if v is None else v for k, v in patch.items()})
     for field, value in validate_item(merged).items():
         setattr(item, field, value)
