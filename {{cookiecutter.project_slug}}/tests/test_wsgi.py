@@ -24,6 +24,9 @@ PROD_ENV = {
 }
 
 
+GRACEFUL_TIMEOUT = 20  # gunicorn.conf.py's GUNICORN_GRACEFUL_TIMEOUT default: SIGTERM's bound
+
+
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Server]:
     """gunicorn -c gunicorn.conf.py on a free port, $HOME unwritable as in a container."""
@@ -71,7 +74,7 @@ def test_logs_are_json_with_request_ids_and_no_startup_errors(gunicorn: Server) 
     requests.get(f"{gunicorn.url}/boom", headers={"X-Request-ID": "trace-8"}, timeout=5)
     stop_and_wait = gunicorn.process
     stop_and_wait.terminate()
-    stop_and_wait.wait(15)
+    stop_and_wait.wait(GRACEFUL_TIMEOUT + 5)
     stdout, stderr = gunicorn.logs()
     out, err = json_lines(stdout), json_lines(stderr)
     access = [line for line in out if line["logger"] == "gunicorn.access"]
