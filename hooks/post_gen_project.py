@@ -22,6 +22,16 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "migrations",
         "alembic.ini",
         "db.mk",
+        "deploy/k8s/base/migrate-job.yaml",
+        "deploy/k8s/base/networkpolicy-database.yaml",
+    ),
+    # One pod owns the SQLite file: no autoscaler, disruption budget, Job or database egress.
+    ("database", "sqlite"): (
+        "deploy/k8s/base/migrate-job.yaml",
+        "deploy/k8s/base/networkpolicy-database.yaml",
+        "deploy/k8s/base/hpa.yaml",
+        "deploy/k8s/base/pdb.yaml",
+        "deploy/k8s/overlays/dev/autoscaling.yaml",
     ),
 }
 LICENSES_DIR = "licenses"
@@ -79,10 +89,18 @@ def record_answers(project: Path, answers: Mapping[str, object]) -> Path:
     return path
 
 
-def write_env(project: Path) -> Path | None:
-    """Create .env (git-ignored) from .env.example with fresh secrets: the SECRET_KEY, the
+# Git-ignored files written from their committed examples with fresh secrets.
+SECRET_FILES = (
+    (".env", ".env.example"),
+    ("deploy/k8s/overlays/dev/secret.env", "deploy/k8s/secret.env.example"),
+    ("deploy/k8s/overlays/prod/secret.env", "deploy/k8s/secret.env.example"),
+)
+
+
+def write_env(project: Path, target: str, source: str) -> Path | None:
+    """Create a git-ignored env file from its example with fresh secrets: the SECRET_KEY, the
     debugger's PIN and, with PostgreSQL, the database password."""
-    env, example = project / ".env", project / ".env.example"
+    env, example = project / target, project / source
     if env.exists() or not example.exists():
         return None
     fresh = {
@@ -117,7 +135,8 @@ def main(project: Path, answers: Mapping[str, object]) -> int:
     apply_variants(project, answers)
     place_license(project, answers)
     record_answers(project, answers)
-    write_env(project)
+    for target, source in SECRET_FILES:
+        write_env(project, target, source)
     print(next_steps(answers))
     return 0
 

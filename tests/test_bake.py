@@ -101,6 +101,12 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert ("POSTGRES_PASSWORD=" in (project / ".env").read_text()) == (database == "postgresql")
     items = (package / "routes" / "items.py").read_text()
     assert ("db.session()" in items) == with_db
+    manifests = project / "deploy" / "k8s" / "base"
+    assert (manifests / "migrate-job.yaml").exists() == (database == "postgresql")
+    assert (manifests / "pvc.yaml").exists() == (database == "sqlite")
+    assert (manifests / "hpa.yaml").exists() == (database != "sqlite")
+    secrets = sorted(p.parent.name for p in project.glob("deploy/k8s/overlays/*/secret.env"))
+    assert secrets == ["dev", "prod"]
 
 
 def test_ruff_check(project: Path) -> None:

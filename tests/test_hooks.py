@@ -125,14 +125,26 @@ def test_write_env_fills_fresh_secrets_once(tmp_path: Path) -> None:
     (tmp_path / ".env.example").write_text(
         "# note\nSECRET_KEY=change-me\nDEBUG_PIN=change-me\nPORT=1\n"
     )
-    env = post.write_env(tmp_path)
+    env = post.write_env(tmp_path, ".env", ".env.example")
     assert env is not None
     values = dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
     assert len(values["SECRET_KEY"]) == 64
     assert values["DEBUG_PIN"] != "change-me"
     assert values["PORT"] == "1"
     assert env.stat().st_mode & 0o777 == 0o600
-    assert post.write_env(tmp_path) is None, "an existing .env is never overwritten"
+    assert post.write_env(tmp_path, ".env", ".env.example") is None, "never overwritten"
+
+
+def test_every_kubernetes_overlay_gets_its_own_secret(tmp_path: Path) -> None:
+    example = tmp_path / "deploy/k8s/secret.env.example"
+    example.parent.mkdir(parents=True)
+    example.write_text("SECRET_KEY=change-me\n")
+    for overlay in ("dev", "prod"):
+        (example.parent / "overlays" / overlay).mkdir(parents=True)
+    for target, source in post.SECRET_FILES:
+        post.write_env(tmp_path, target, source)
+    keys = {p.read_text() for p in tmp_path.glob("deploy/k8s/overlays/*/secret.env")}
+    assert len(keys) == 2, "dev and prod never share a SECRET_KEY"
 
 
 def test_next_steps_name_the_project() -> None:
