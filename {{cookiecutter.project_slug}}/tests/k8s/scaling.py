@@ -1,0 +1,81 @@
+"""Autoscaling, disruption budgets and rollouts: the combinations that stall or fail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .objects import Object, containers, find, name_of, selects
+
+
+def autoscaler_of(objects: list[Object], deployment: Object) -> Object | None:
+    """The HorizontalPodAutoscaler that targets a Deployment, if any."""
+    for hpa in find(objects, "HorizontalPodAutoscaler"):
+        target = hpa["spec"]["scaleTargetRef"]
+        if target.get("kind") == "Deployment" and target["name"] == deployment["metadata"]["name"]:
+            return hpa
+    return None
+
+
+def min_replicas(objects: list[Object], deployment: Object) -> int:
+    """The fewest pods a Deployment runs: its autoscaler's floor, else its replicas."""
+    hpa = autoscaler_of(objects, deployment)
+    if hpa is not None:
+        return int(hpa["spec"].get("minReplicas", 1))
+    return int(deployment["spec"].get("replicas", 1))
+
+
+def autoscalers(objects: list[Object]) -> Iterator[str]:
+    """An HPA targets a Deployment in the render, within sane bounds, on requested CPU."""
+    deployments = {d["metadata"]["name"]: d for d in find(objects, "Deployment")}
+    for hpa in find(objects, "HorizontalPodAutoscaler"):
+        spec, target = hpa["spec"], hpa["spec"]["scaleTargetRef"]
+        deployment = deployments.get(target["name"])
+        if (
+            target.get("kind") != "Deployment"
+            or target.get("apiVersion") != "apps/v1"
+            or not deployment
+        ):
+            yield f"{name_of(hpa)}: scaleTargetRef matches no Deployment in the render"
+            continue
+        if not 1 <= spec.get("minReplicas", 1) <= spec["maxReplicas"]:
+            yield f"{name_of(hpa)}: needs 1 <= minReplicas <= maxReplicas"
+        if "replicas" in deployment["spec"]:
+            yield f"{name_of(deployment)}: sets replicas, which every apply resets under the HPA"
+        resources = [
+            m["resource"]["name"] for m in spec.get("metrics", []) if m["type"] == "Resource"
+        ]
+        for container in containers(deployment["spec"]["template"], init=False):
+            for resource in resources:
+                if resource not in container.get("resources", {}).get("requests", {}):
+                    yield f"{name_of(hpa)}: scales on {resource}, {container['name']} requests none"
+
+
+def budgets(objects: list[Object]) -> Iterator[str]:
+    """A PodDisruptionBudget lets at least one pod go, or drains and upgrades stall."""
+    for pdb in find(objects, "PodDisruptionBudget"):
+        spec = pdb["spec"]
+        for deployment in find(objects, "Deployment"):
+            if not selects(spec["selector"], deployment["spec"]["template"]["metadata"]["labels"]):
+                continue
+            floor = min_replicas(objects, deployment)
+            least = spec.get("minAvailable")
+            if isinstance(least, int) and least >= floor:
+                yield f"{name_of(pdb)}: minAvailable {least} leaves no pod of {floor} free"
+            if spec.get("maxUnavailable") in (0, "0%"):
+                yield f"{name_of(pdb)}: maxUnavailable 0 blocks every drain"
+
+
+def rollouts(objects: list[Object]) -> Iterator[str]:
+    """Strategies the API server accepts, and that keep serving during a rollout."""
+    for deployment in find(objects, "Deployment"):
+        strategy = deployment["spec"].get("strategy", {})
+        rolling = strategy.get("rollingUpdate")
+        if strategy.get("type") == "Recreate":
+            if rolling is not None:
+                yield f"{name_of(deployment)}: rollingUpdate may not be set with Recreate"
+            continue
+        rolling = rolling or {}
+        if rolling.get("maxUnavailable", "25%") not in (0, "0%"):
+            yield f"{name_of(deployment)}: maxUnavailable must be 0: never lowers capacity"
+        if rolling.get("maxSurge", "25%") in (0, "0%"):
+            yield f"{name_of(deployment)}: maxSurge 0 with maxUnavailable 0 can never roll out"

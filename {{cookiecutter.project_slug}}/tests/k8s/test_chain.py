@@ -1,0 +1,71 @@
+"""Every overlay passes the whole offline chain: lint, render, schemas, semantics, policy."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.config import load_settings
+
+from .chain import K8S, NEWEST, OLDEST, VERSIONS, Serves, lint, schema_problems, semantic_problems
+from .objects import Object, containers, env_of, find, pod_templates
+from .policy import policy_problems
+from .scaling import min_replicas
+
+
+def test_sources_pass_yamllint() -> None:
+    assert lint(K8S) == []
+
+
+def test_every_version_from_the_oldest_to_the_newest_is_checked() -> None:
+    assert VERSIONS[0] == f"1.{OLDEST}"
+    assert VERSIONS[-1] == f"1.{NEWEST}"
+    assert len(VERSIONS) == NEWEST - OLDEST + 1
+
+
+def test_every_object_passes_strict_schemas(objects: list[Object]) -> None:
+    assert objects
+    assert schema_problems(objects) == []
+
+
+def test_nothing_the_api_server_or_the_service_would_trip_over(
+    objects: list[Object], serves: Serves
+) -> None:
+    assert semantic_problems(objects, serves) == []
+
+
+def test_every_pod_meets_the_security_policy(objects: list[Object], overlay: str) -> None:
+    assert policy_problems(objects, production=overlay == "prod") == []
+
+
+def test_production_keeps_two_pods_unless_one_owns_the_volume(
+    objects: list[Object], overlay: str
+) -> None:
+    (deployment,) = find(objects, "Deployment")
+    volumes = deployment["spec"]["template"]["spec"].get("volumes", [])
+    single_writer = any("persistentVolumeClaim" in volume for volume in volumes)
+    if single_writer:
+        assert deployment["spec"]["replicas"] == 1
+        assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    elif overlay == "prod":
+        assert min_replicas(objects, deployment) >= 2
+
+
+def test_config_and_secrets_are_hashed_so_a_change_rolls_the_pods(objects: list[Object]) -> None:
+    for kind in ("ConfigMap", "Secret"):
+        (obj,) = find(objects, kind)
+        assert re.search(r"-[a-z0-9]{10}$", obj["metadata"]["name"]), obj["metadata"]["name"]
+
+
+def test_each_pod_environment_passes_the_services_own_validation(objects: list[Object]) -> None:
+    for _, template in pod_templates(objects):
+        for container in containers(template):
+            settings = load_settings(env_of(objects, container))
+            assert settings["APP_ENV"] == "production"
+
+
+def test_no_real_secret_is_committed() -> None:
+    example = (K8S / "secret.env.example").read_text()
+    assert "SECRET_KEY=change-me" in example
+    ignored = (Path(K8S).parents[1] / ".gitignore").read_text().split()
+    assert "secret.env" in ignored
