@@ -30,3 +30,5 @@ def test_make_test_from_scratch(tmp_path: Path) -> None:
     assert "Required test coverage of 90.0% reached" in result.stdout
     lint = run(["make", "lint"], project, env=env, timeout=300)
     assert "Success: no issues found" in lint.stdout
+    run(["make", "k8s-render", "OVERLAY=dev"], project, env=env, timeout=120)
+    assert "kind: Deployment" in (project / "build" / "k8s-dev.yaml").read_text()
