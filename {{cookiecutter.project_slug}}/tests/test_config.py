@@ -51,6 +51,7 @@ def test_production_refuses_debug() -> None:
     [
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"APP_ENV": "development", "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"APP_ENV": "development", "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
         ({"APP_ENV": "development", "MAX_CONTENT_LENGTH": "1MB"}, "MAX_CONTENT_LENGTH"),
         ({"APP_ENV": "development", "MAX_CONTENT_LENGTH": "0"}, "MAX_CONTENT_LENGTH"),
         ({"APP_ENV": "development", "TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
@@ -72,3 +73,22 @@ def test_env_helpers() -> None:
     assert env_choice({"L": "debug"}, "L", "INFO", ("DEBUG", "INFO")) == "DEBUG"
     with pytest.raises(ConfigError, match="N must be between 1 and 5, got 9"):
         env_int({"N": "9"}, "N", 1, minimum=1, maximum=5)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"APP_ENV": "development"}, "text"),
+        ({"APP_ENV": "testing"}, "json"),
+        ({"APP_ENV": "development", "LOG_FORMAT": "JSON"}, "json"),
+        ({"APP_ENV": "testing", "LOG_FORMAT": "text"}, "text"),
+    ],
+)
+def test_log_format_is_text_in_development_and_json_elsewhere(
+    environ: dict[str, str], expected: str
+) -> None:
+    assert load_settings(environ)["LOG_FORMAT"] == expected
+
+
+def test_an_app_env_override_picks_its_log_format() -> None:
+    assert load_settings({}, {"APP_ENV": "development"})["LOG_FORMAT"] == "text"

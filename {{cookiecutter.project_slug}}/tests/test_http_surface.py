@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.headers import SECURITY_HEADERS
 from {{ cookiecutter.package_name }}.hooks import VALID_REQUEST_ID
-from {{ cookiecutter.package_name }}.log import JsonHandler
+from {{ cookiecutter.package_name }}.log import LogHandler
 
 METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])
 PATHS = st.one_of(
@@ -55,7 +55,7 @@ def surface() -> Iterator[tuple[Flask, io.StringIO]]:
     """A production-like app (errors handled, not propagated) whose logs go to a buffer."""
     app = create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False})
     buffer = io.StringIO()
-    handler = JsonHandler(buffer)
+    handler = LogHandler(buffer)
     logging.getLogger().addHandler(handler)
     yield app, buffer
     logging.getLogger().removeHandler(handler)

@@ -1,4 +1,4 @@
-"""JSON log lines: one object per line, request id attached, client bytes escaped."""
+"""Log lines, JSON or text: one per record, request id attached, client bytes escaped."""
 
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ import logging
 import sys
 from types import SimpleNamespace
 
+import pytest
 from flask import Flask
 from gunicorn.config import Config
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.log import GunicornLogger, JsonFormatter, JsonHandler
+from {{ cookiecutter.package_name }}.log import GunicornLogger, JsonFormatter, LogHandler, TextFormatter
 
 
 def capture(app: Flask, path: str, headers: dict[str, str]) -> tuple[list[dict[str, object]], str]:
-    """Log inside a request to a JsonHandler on a buffer; return the parsed lines and the id."""
+    """Log inside a request to a LogHandler on a buffer; return the parsed lines and the id."""
     buffer = io.StringIO()
     logger = logging.getLogger("capture.test")
-    logger.addHandler(JsonHandler(buffer))
+    logger.addHandler(LogHandler(buffer))
     logger.setLevel(logging.INFO)
 
     @app.get(path)
@@ -63,7 +64,7 @@ def test_formatter_outside_a_request_and_with_an_exception() -> None:
 
 def test_init_app_is_idempotent(app: Flask) -> None:
     create_app({"APP_ENV": "testing"})
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h, JsonHandler)]
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, LogHandler)]
     assert len(handlers) == 1
 
 
@@ -91,3 +92,61 @@ def test_gunicorn_access_line_is_escaped_json() -> None:
     assert line["user_agent"] == 'ua"\n{"x":1}'
     assert line["duration_ms"] == 2.5
     assert line["query"] is None
+
+
+class Terminal(io.StringIO):
+    """A buffer that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_lines_carry_the_request_id_and_fields(app: Flask) -> None:
+    buffer = io.StringIO()
+    logger = logging.getLogger("capture.text")
+    logger.addHandler(LogHandler(buffer, log_format="text"))
+    logger.setLevel(logging.INFO)
+
+    @app.get("/text")
+    def view() -> dict[str, bool]:
+        logger.info("saw %s", "it", extra={"note": 'two\nlines "quoted"'})
+        return {"ok": True}
+
+    request_id = app.test_client().get("/text").headers["X-Request-ID"]
+    (line,) = buffer.getvalue().splitlines()
+    assert f"INFO     capture.text [{request_id}] saw it" in line
+    assert 'note=two\\nlines \\"quoted\\"' in line, "a client's newline cannot forge a line"
+    assert "\x1b[" not in line, "no colour when the stream is not a terminal"
+
+
+def test_text_is_coloured_on_a_terminal_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    record = logging.makeLogRecord({"levelname": "ERROR", "msg": "boom", "name": "x"})
+    assert "\x1b[31mERROR" in LogHandler(Terminal(), log_format="text").format(record)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in LogHandler(Terminal(), log_format="text").format(record)
+
+
+def test_text_keeps_the_traceback_below_the_line() -> None:
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        record = logging.makeLogRecord({"msg": "failed", "exc_info": sys.exc_info()})
+    first, *rest = TextFormatter().format(record).splitlines()
+    assert first.endswith("failed")
+    assert rest[-1] == "ValueError: bad"
+
+
+def test_gunicorn_logs_text_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "text")
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = GunicornLogger(cfg)
+    buffer = io.StringIO()
+    for handler in logger.access_log.handlers:
+        handler.setStream(buffer)
+    response = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", "r-2")], sent=2)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "REMOTE_ADDR": "127.0.0.1"}
+    logger.access(response, None, environ, dt.timedelta(milliseconds=1))
+    line = buffer.getvalue().strip()
+    assert "gunicorn.access [r-2] request" in line
+    assert "method=GET path=/healthz status=200" in line

@@ -10,6 +10,7 @@ from typing import Any
 DEFAULT_PORT = {{ cookiecutter.http_port }}
 ENVIRONMENTS = ("production", "development", "testing")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
 MIN_SECRET_LENGTH = 32
 PLACEHOLDER_SECRETS = frozenset(
     {"", "change-me", "changeme", "secret", "dev", "development", "test"}
@@ -53,6 +54,12 @@ def env_choice(
     raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def log_format(environ: Mapping[str, str]) -> str:
+    """LOG_FORMAT: readable text by default in development, JSON lines everywhere else."""
+    development = env_choice(environ, "APP_ENV", "production", ENVIRONMENTS) == "development"
+    return env_choice(environ, "LOG_FORMAT", "text" if development else "json", LOG_FORMATS)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -67,6 +74,7 @@ def load_settings(
         "DEBUG": False,
     }
     settings.update(overrides or {})
+    settings.setdefault("LOG_FORMAT", log_format({**env, "APP_ENV": settings["APP_ENV"]}))
     settings["TESTING"] = settings["APP_ENV"] == "testing"
     production = settings["APP_ENV"] == "production"
     secret = settings["SECRET_KEY"].strip()

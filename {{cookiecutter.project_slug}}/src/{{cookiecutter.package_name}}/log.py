@@ -1,20 +1,24 @@
-"""Structured JSON logs on stdout, one object per line, carrying the request id."""
+"""Logs on stdout carrying the request id: JSON lines in production, readable text in dev."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from typing import Any
 
 from flask import g, has_request_context
 from gunicorn import glogging
 
+from .config import log_format
+
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 # Built once: json.dumps(..., default=str) would build a new encoder for every line.
 _ENCODER = json.JSONEncoder(default=str)
+_COLOURS = {"DEBUG": "2", "INFO": "32", "WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
 
 
 class RequestIdFilter(logging.Filter):
@@ -44,31 +48,67 @@ class JsonFormatter(logging.Formatter):
         return _ENCODER.encode(entry)
 
 
-class JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Write JSON lines with request ids to a stream, stdout by default."""
+def _printable(text: str) -> str:
+    """Text as is, or JSON-escaped when it holds a newline or control byte (no forged lines)."""
+    return text if text.isprintable() else _ENCODER.encode(text)[1:-1]
 
-    def __init__(self, stream: Any = None) -> None:
+
+class TextFormatter(logging.Formatter):
+    """One line a person reads: time, level, logger, [request id], message, extra fields."""
+
+    def __init__(self, *, colour: bool = False) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        time = dt.datetime.fromtimestamp(record.created).strftime("%H:%M:%S.%f")[:-3]
+        level = f"{record.levelname:<8}"
+        if self.colour:
+            level = f"\x1b[{_COLOURS.get(record.levelname, '0')}m{level}\x1b[0m"
+        request_id = getattr(record, "request_id", None)
+        parts = [time, level, record.name, f"[{request_id}]" if request_id else ""]
+        parts.append(_printable(record.getMessage()))
+        parts += [
+            f"{key}={_printable(str(value))}"
+            for key, value in vars(record).items()
+            if key not in _STANDARD and key != "request_id" and value is not None
+        ]
+        line = " ".join(part for part in parts if part)
+        return f"{line}\n{self.formatException(record.exc_info)}" if record.exc_info else line
+
+
+def formatter(log_format: str, stream: Any) -> logging.Formatter:
+    """LOG_FORMAT's formatter: JSON, or text in colour on a terminal (unless NO_COLOR is set)."""
+    if log_format == "text":
+        return TextFormatter(colour=stream.isatty() and "NO_COLOR" not in os.environ)
+    return JsonFormatter()
+
+
+class LogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write records with request ids to a stream (stdout by default) as JSON or text."""
+
+    def __init__(self, stream: Any = None, log_format: str = "json") -> None:
         super().__init__(stream or sys.stdout)
-        self.setFormatter(JsonFormatter())
+        self.setFormatter(formatter(log_format, self.stream))
         self.addFilter(RequestIdFilter())
 
 
 def init_app(app: Any) -> None:
-    """Send the root logger, and so the app's, to stdout as JSON at LOG_LEVEL (idempotent)."""
+    """Send the root logger, and so the app's, to stdout at LOG_LEVEL in LOG_FORMAT (idempotent)."""
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, JsonHandler)]:
+    for handler in [h for h in root.handlers if isinstance(h, LogHandler)]:
         root.removeHandler(handler)
-    root.addHandler(JsonHandler())
+    root.addHandler(LogHandler(log_format=app.config["LOG_FORMAT"]))
     root.setLevel(app.config["LOG_LEVEL"])
 
 
 class GunicornLogger(glogging.Logger):  # type: ignore[misc]
-    """Gunicorn's error and access logs as JSON lines; access fields are data, not a format."""
+    """Gunicorn's error and access logs in LOG_FORMAT; access fields are data, not a format."""
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for handler in self.error_log.handlers + self.access_log.handlers:
-            handler.setFormatter(JsonFormatter())
+            handler.setFormatter(formatter(log_format(os.environ), handler.stream))
 
     def access(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta
