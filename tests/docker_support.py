@@ -9,10 +9,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 import requests
 
-from .helpers import run
+from .helpers import require, run
 
 BASE_IMAGE = os.environ.get("PYTHON_IMAGE", "")
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "")
@@ -32,15 +31,16 @@ def engine_problem() -> str | None:
     return None
 
 
+DOCKER_INSTALL = (
+    "install Docker Engine with the Compose v2 plugin (https://docs.docker.com/engine/install/) "
+    "and start it"
+)
+
+
 def require_engine() -> None:
     """Skip with the reason where no engine answers; fail instead where CI provisioned one."""
     problem = engine_problem()
-    if problem is None:
-        return
-    message = f'no Docker engine: {problem} (eval "$(../shared/docker/provision)" brings one up)'
-    if os.environ.get("REQUIRE_DOCKER"):
-        pytest.fail(message)
-    pytest.skip(message)
+    require(problem and f"no Docker engine: {problem}", DOCKER_INSTALL, "REQUIRE_DOCKER")
 
 
 @dataclass

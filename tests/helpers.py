@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
@@ -64,3 +65,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def require(problem: str | None, install: str, variable: str) -> None:
+    """Skip with what to install when a tool is missing, or fail where CI set `variable`=1."""
+    if problem is None:
+        return
+    message = f"{problem}; to run this test, {install}"
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{message} ({variable}=1: a skip here is a failure)")
+    pytest.skip(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from benchmarks import databases
 
 from .docker_support import require_engine
-from .helpers import TEMPLATE
+from .helpers import TEMPLATE, require
 
 HTTP_ROWS = (
     "limit",
@@ -60,8 +61,15 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def require_wrk() -> None:
+    """wrk drives the load; skip with how to install it (fail under REQUIRE_WRK=1, as in CI)."""
+    missing = None if shutil.which("wrk") else "wrk is not installed"
+    require(missing, "install wrk (apt-get install wrk, or brew install wrk)", "REQUIRE_WRK")
+
+
 @pytest.mark.xdist_group("bench")
 def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
+    require_wrk()
     output = tmp_path / "bench.json"
     args = [*TINY_BUDGET, f"--output={output}", f"--workdir={tmp_path / 'work'}"]
     result = bench(args)
@@ -112,6 +120,7 @@ def test_bench_without_wrk_says_how_to_install_it(tmp_path: Path) -> None:
 @pytest.mark.xdist_group("bench")
 def test_bench_adds_postgresql_rows_on_a_server_it_is_given(tmp_path: Path) -> None:
     require_engine()
+    require_wrk()
     output = tmp_path / "bench.json"
     args = [*TINY_BUDGET, f"--output={output}", f"--workdir={tmp_path / 'work'}"]
     with databases.container() as admin_url:  # the bench's own throw-away server
