@@ -16,6 +16,19 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # {{ }} or {% %} left in a baked file; GitHub Actions' own ${{ }} expressions are allowed.
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+# check-jsonschema's vendored copies of the schemas GitHub publishes (offline).
+WORKFLOW, DEPENDABOT = "vendor.github-workflows", "vendor.dependabot"
+
+
+def schema_check(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with a built-in schema; the caller looks at the exit code."""
+    return subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def bake(output_dir: Path, **answers: str) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import BIN, bake, run, unrendered
+from .helpers import BIN, DEPENDABOT, WORKFLOW, bake, run, schema_check, unrendered
 
 # Every option value at least once, plus the pairs that interact: both pruning options at once
 # (no CI, no database), each database with and without the CI workflow (which runs PostgreSQL as
@@ -107,6 +107,18 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert (manifests / "hpa.yaml").exists() == (database != "sqlite")
     secrets = sorted(p.parent.name for p in project.glob("deploy/k8s/overlays/*/secret.env"))
     assert secrets == ["dev", "prod"]
+
+
+def test_github_files_match_their_schemas(project: Path) -> None:
+    workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
+    dependabot = project / ".github" / "dependabot.yml"
+    if not (project / ".github").exists():
+        return  # ci=none: nothing of GitHub's in the bake (checked above)
+    assert workflows
+    assert dependabot.is_file()
+    for schema, files in ((WORKFLOW, workflows), (DEPENDABOT, [dependabot])):
+        result = schema_check(schema, *files)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_check(project: Path) -> None:
