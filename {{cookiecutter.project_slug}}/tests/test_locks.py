@@ -48,3 +48,12 @@ def test_every_declared_dependency_is_pinned_within_its_range(
 def test_the_dev_lock_runs_what_production_runs() -> None:
     runtime, dev = pins("requirements.lock"), pins("requirements-dev.lock")
     assert {name: dev.get(name) for name in runtime} == runtime
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_every_pin_carries_its_hashes(lock: str) -> None:
+    lines = (PROJECT / lock).read_text().splitlines()
+    for number, line in enumerate(lines):
+        if "==" in line and not line.startswith("#"):
+            following = lines[number + 1] if number + 1 < len(lines) else ""
+            assert following.strip().startswith("--hash=sha256:"), f"{lock}: {line} has no hash"
