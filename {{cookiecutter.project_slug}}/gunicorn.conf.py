@@ -64,6 +64,11 @@ def pre_fork(server: Any, worker: Any) -> None:
     gc.freeze()
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """Show the worker the signals that reach it before its own handlers do (worker.py)."""
+    worker.early_signals = server.SIG_QUEUE
+
+
 def when_ready(server: Any) -> None:
     """Say how many workers start and why, since a container's CPU quota changes it."""
     server.log.info("%d workers x %d threads (%s)", workers, threads, workers_reason)

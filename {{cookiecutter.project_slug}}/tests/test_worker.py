@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import selectors
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
 from gunicorn.workers.gthread import TConn
 
 from {{ cookiecutter.package_name }}.worker import Worker
+
+from .servers import SECRET, copy_project, free_port
 
 
 class Listener:
@@ -83,3 +88,49 @@ def test_heartbeat_touches_the_file_at_most_once_a_second(worker: Worker) -> Non
     worker.next_heartbeat = time.monotonic()  # the second is up
     worker.notify()
     assert worker.tmp.last_update() > first
+
+
+SLOW_BOOT = """exec(open("gunicorn.conf.py").read())
+hand_over = post_fork
+
+
+def post_fork(server, worker):
+    server.log.info("worker boots slowly")
+    __import__("time").sleep(2)  # a wide window between the fork and the worker's handlers
+    hand_over(server, worker)
+"""
+
+
+def test_a_sigterm_while_a_worker_boots_is_obeyed_at_once(tmp_path: Path) -> None:
+    copy_project(tmp_path)
+    (tmp_path / "slow_boot.conf.py").write_text(SLOW_BOOT)
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": SECRET,
+        "PYTHONPATH": str(tmp_path / "src"),
+        "PORT": str(free_port()),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_GRACEFUL_TIMEOUT": "10",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+    }
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "slow_boot.conf.py"],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while "worker boots slowly" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            assert master.poll() is None, log.read_text()
+            time.sleep(0.05)
+        started = time.monotonic()
+        master.terminate()  # reaches the worker while the master's handler is still its own
+        assert master.wait(15) == 0
+        assert time.monotonic() - started < 5, "not the 10 s graceful timeout"
+    finally:
+        master.kill()
+        master.wait()

@@ -1,10 +1,13 @@
-"""gunicorn's gthread worker with three changes for production: silent connections wait in the
-poller instead of a thread, a draining worker lets go of its listening sockets, and the
-heartbeat costs one system call a second instead of one per request."""
+"""gunicorn's gthread worker with four changes for production: silent connections wait in the
+poller instead of a thread, a draining worker lets go of its listening sockets, the heartbeat
+costs one system call a second instead of one per request, and a stop signal sent while the
+worker boots is not lost."""
 
 from __future__ import annotations
 
+import queue
 import selectors
+import signal
 import time
 from functools import partial
 from typing import Any
@@ -16,6 +19,24 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     """`worker_class` in gunicorn.conf.py."""
 
     next_heartbeat = 0.0
+    # The master's signal queue as this process inherited it (gunicorn.conf.py's post_fork).
+    early_signals: queue.SimpleQueue[Any] | None = None
+
+    def init_signals(self) -> None:
+        """Install the worker's handlers, then obey a stop signal that arrived before them.
+
+        From the fork until here the master's handler is still installed: it queues a signal on
+        the master's queue, copied into this process, where nobody reads it. A SIGTERM sent to
+        a booting worker was lost that way, and the master waited out the graceful timeout.
+        """
+        super().init_signals()
+        early = set()
+        while self.early_signals is not None and not self.early_signals.empty():
+            early.add(self.early_signals.get_nowait())
+        if early & {signal.SIGINT, signal.SIGQUIT}:
+            self.handle_quit(signal.SIGQUIT, None)
+        elif signal.SIGTERM in early:
+            self.handle_exit(signal.SIGTERM, None)
 
     def notify(self) -> None:
         """Tell the master this worker is alive, at most once a second.
