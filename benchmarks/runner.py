@@ -107,13 +107,18 @@ def settings(options: argparse.Namespace) -> dict[str, Any]:
 
 
 def docker_part(options: argparse.Namespace, bake: Bake) -> dict[str, Any]:
-    """The Docker figures, or why there are none (no engine: skipped; a failure: failed)."""
+    """The Docker figures, or why there are none (no engine or base image: skipped; a failure:
+    failed)."""
     if not options.docker:
         return {"skipped": "turned off (--no-docker / BENCH_DOCKER=0)"}
     problem = startup.docker_problem()
     if problem is not None:
         say(f"skipping the Docker rows: {problem}")
         return {"skipped": f"no Docker engine answers: {problem}"}
+    problem = startup.base_image_problem(startup.base_image(bake))
+    if problem is not None:
+        say(f"skipping the Docker rows: {problem}")
+        return {"skipped": problem}
     try:
         return startup.compose_up(bake)
     except (BenchError, OSError, subprocess.TimeoutExpired) as exc:

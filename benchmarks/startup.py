@@ -81,11 +81,30 @@ def image_bytes(image: str, cwd: Path) -> int:
     return int(docker(["docker", "image", "inspect", "--format", "{{.Size}}", image], cwd, {}, 60))
 
 
+def base_image(bake: Bake) -> str:
+    """The Python base image the build uses: PYTHON_IMAGE, else the bake's public default."""
+    return os.environ.get("PYTHON_IMAGE") or f"python:{bake.python_version}-slim"
+
+
+def base_image_problem(image: str) -> str | None:
+    """Why the base image can be neither found locally nor pulled, or None when it is there."""
+    try:
+        docker(["docker", "image", "inspect", image], Path.cwd(), {}, 60)
+        return None
+    except BenchError:
+        pass
+    try:
+        docker(["docker", "pull", "--quiet", image], Path.cwd(), {}, 300)
+    except (BenchError, subprocess.TimeoutExpired) as exc:
+        return f"base image {image} is not here and cannot be pulled: {str(exc)[:200]}"
+    return None
+
+
 def compose_up(bake: Bake) -> dict[str, Any]:
     """Build the image under a tag of its own, time `docker compose up` to healthy, tear down."""
     name = f"bench{uuid.uuid4().hex[:10]}"
     tag = f"{name}:latest"  # never the project's own tag, which tests may share
-    base = os.environ.get("PYTHON_IMAGE") or f"python:{bake.python_version}-slim"
+    base = base_image(bake)
     env = {
         "COMPOSE_PROJECT_NAME": name,
         "IMAGE_NAME": name,

@@ -3,6 +3,7 @@ start-up, and writes every figure; the benchmark itself stays out of `make test`
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks import databases
+from benchmarks import databases, runner
+from benchmarks.bake import Bake
 
 from .docker_support import require_engine
 from .helpers import TEMPLATE, require
@@ -137,3 +139,16 @@ def test_bench_adds_postgresql_rows_on_a_server_it_is_given(tmp_path: Path) -> N
     for key in DATABASE_ROWS:
         assert is_number(report["http"][f"{key}_pg"]["vs_bare_sqlalchemy"]), key
     assert {f"{key}_pg" for key in DATABASE_ROWS} <= {t["row"] for t in report["targets"]}
+
+
+@pytest.mark.docker
+def test_an_unreachable_base_image_skips_the_docker_rows_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    require_engine()
+    monkeypatch.setenv("PYTHON_IMAGE", "registry.invalid/python:0-slim")
+    bake = Bake(TEMPLATE, "unused", "3.13", "unused")
+    docker = runner.docker_part(argparse.Namespace(docker=True), bake)
+    assert set(docker) == {"skipped"}, docker
+    assert "registry.invalid/python:0-slim" in docker["skipped"]
+    assert "cannot be pulled" in docker["skipped"]
