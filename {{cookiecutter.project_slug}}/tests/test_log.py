@@ -14,7 +14,12 @@ from flask import Flask
 from gunicorn.config import Config
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.log import GunicornLogger, JsonFormatter, LogHandler, TextFormatter
+from {{ cookiecutter.package_name }}.log import (
+    GunicornLogger,
+    JsonFormatter,
+    LogHandler,
+    TextFormatter,
+)
 
 
 def capture(app: Flask, path: str, headers: dict[str, str]) -> tuple[list[dict[str, object]], str]:
