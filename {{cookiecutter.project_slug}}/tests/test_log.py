@@ -73,13 +73,19 @@ def test_init_app_is_idempotent(app: Flask) -> None:
     assert len(handlers) == 1
 
 
-def test_gunicorn_access_line_is_escaped_json() -> None:
+def access_logger() -> tuple[GunicornLogger, io.StringIO]:
+    """gunicorn's logger as gunicorn.conf.py sets it up, its access lines going to a buffer."""
     cfg = Config()
     cfg.set("accesslog", "-")
     logger = GunicornLogger(cfg)
     buffer = io.StringIO()
     for handler in logger.access_log.handlers:
         handler.setStream(buffer)
+    return logger, buffer
+
+
+def test_gunicorn_access_line_is_escaped_json() -> None:
+    logger, buffer = access_logger()
     response = SimpleNamespace(status="404 NOT FOUND", headers=[("X-Request-ID", "r-1")], sent=9)
     environ = {
         "REQUEST_METHOD": "GET",
@@ -143,12 +149,7 @@ def test_text_keeps_the_traceback_below_the_line() -> None:
 
 def test_gunicorn_logs_text_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "text")
-    cfg = Config()
-    cfg.set("accesslog", "-")
-    logger = GunicornLogger(cfg)
-    buffer = io.StringIO()
-    for handler in logger.access_log.handlers:
-        handler.setStream(buffer)
+    logger, buffer = access_logger()
     response = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", "r-2")], sent=2)
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "REMOTE_ADDR": "127.0.0.1"}
     logger.access(response, None, environ, dt.timedelta(milliseconds=1))
