@@ -4,6 +4,7 @@ the dev profile's reloader and debugger, and no debugger in production whatever 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -226,6 +227,8 @@ def test_dev_debugger_pin_comes_from_the_environment(stack: Stack) -> None:
     wait_for_http(f"http://127.0.0.1:{stack.dev_port}/healthz")
     logs = stack.compose("logs", "--no-color", "dev").stdout
     assert f"Debugger PIN: {env_file['DEBUG_PIN']}" in logs
+    # LOG_FORMAT defaults to text in development: time, padded level, logger, message.
+    assert re.search(r"\d\d:\d\d:\d\d\.\d{3} INFO     werkzeug ", logs), logs[-2000:]
     stack.compose("--profile", "dev", "stop", "dev")
 
 
