@@ -34,12 +34,17 @@ def containers(template: Object, *, init: bool = True) -> list[Object]:
     return [*(spec.get("initContainers", []) if init else []), *spec.get("containers", [])]
 
 
-def selects(selector: Object | None, labels: Object) -> bool:
-    """Whether a label selector (matchLabels, or a Service's plain map) selects these labels."""
-    if not selector:
+def selects(selector: Object | None, template: Object) -> bool:
+    """Whether a label selector (matchLabels, or a Service's plain map) selects a pod template.
+
+    matchExpressions are not evaluated (these manifests use none); they select nothing here.
+    """
+    if not selector or "matchExpressions" in selector:
         return False
-    wanted = selector.get("matchLabels", selector) if "matchExpressions" not in selector else {}
-    return all(labels.get(key) == value for key, value in wanted.items())
+    labels = template["metadata"].get("labels", {})
+    return all(
+        labels.get(key) == value for key, value in selector.get("matchLabels", selector).items()
+    )
 
 
 def env_of(objects: list[Object], container: Object) -> dict[str, str]:

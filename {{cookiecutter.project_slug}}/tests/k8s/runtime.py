@@ -40,7 +40,7 @@ def service_ports(objects: list[Object]) -> Iterator[str]:
     """A Service's targetPort is a port its pods declare, by name or number."""
     for service in find(objects, "Service"):
         for _, template in pod_templates(objects):
-            if not selects(service["spec"].get("selector"), template["metadata"]["labels"]):
+            if not selects(service["spec"].get("selector"), template):
                 continue
             served = [p for c in containers(template, init=False) for p in c.get("ports", [])]
             known = {p.get("name") for p in served} | {p["containerPort"] for p in served}

@@ -55,7 +55,7 @@ def budgets(objects: list[Object]) -> Iterator[str]:
     for pdb in find(objects, "PodDisruptionBudget"):
         spec = pdb["spec"]
         for deployment in find(objects, "Deployment"):
-            if not selects(spec["selector"], deployment["spec"]["template"]["metadata"]["labels"]):
+            if not selects(spec["selector"], deployment["spec"]["template"]):
                 continue
             floor = min_replicas(objects, deployment)
             least = spec.get("minAvailable")

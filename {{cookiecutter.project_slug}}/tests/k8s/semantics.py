@@ -73,26 +73,17 @@ def selectors(objects: list[Object]) -> Iterator[str]:
     """Each selector selects the pods it is meant for, and a Service only long-running ones."""
     templates = list(pod_templates(objects))
     for workload, template in templates:
-        if workload["kind"] != "Job" and not selects(
-            workload["spec"].get("selector"), template["metadata"].get("labels", {})
-        ):
+        if workload["kind"] != "Job" and not selects(workload["spec"].get("selector"), template):
             yield f"{name_of(workload)}: selector does not match its pod template's labels"
     for obj in find(objects, "Service"):
-        chosen = [
-            w
-            for w, t in templates
-            if selects(obj["spec"].get("selector"), t["metadata"].get("labels", {}))
-        ]
+        chosen = [w for w, t in templates if selects(obj["spec"].get("selector"), t)]
         if not chosen:
             yield f"{name_of(obj)}: selects no pods"
         if any(w["kind"] == "Job" for w in chosen):
             yield f"{name_of(obj)}: selects a Job's pods, which never serve"
     for kind, field in (("PodDisruptionBudget", "selector"), ("NetworkPolicy", "podSelector")):
         for obj in find(objects, kind):
-            if not any(
-                selects(obj["spec"].get(field), t["metadata"].get("labels", {}))
-                for _, t in templates
-            ):
+            if not any(selects(obj["spec"].get(field), t) for _, t in templates):
                 yield f"{name_of(obj)}: {field} selects no pods"
 
 
