@@ -67,12 +67,13 @@ def shutdown(objects: list[Object]) -> Iterator[str]:
             drain = int(
                 env_of(objects, container).get("GUNICORN_GRACEFUL_TIMEOUT", GRACEFUL_TIMEOUT)
             )
-            if not pause(container):
+            wait = pause(container)
+            if not wait:
                 yield f"{name_of(deployment)}: no preStop pause, so requests reach a stopping pod"
-            if grace <= pause(container) + drain:
+            if grace <= wait + drain:
                 yield (
                     f"{name_of(deployment)}: terminationGracePeriodSeconds {grace} <= preStop "
-                    f"{pause(container)} s + graceful timeout {drain} s"
+                    f"{wait} s + graceful timeout {drain} s"
                 )
 
 
