@@ -18,6 +18,7 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "src/{package}/engine.py",
         "src/{package}/models.py",
         "tests/routes/test_items_writes.py",
+        "tests/routes/test_items_openapi.py",
         "tests/db",
         "migrations",
         "alembic.ini",

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.test import TestResponse
 
+from {{ cookiecutter.package_name }} import errors
 from {{ cookiecutter.package_name }}.errors import PROBLEM_JSON
 
 
@@ -57,7 +58,17 @@ def test_413_oversized_body(client: FlaskClient, app: Flask) -> None:
 def test_422_lists_every_problem(client: FlaskClient) -> None:
     response = client.post("/api/items", json={"name": "", "quantity": -1, "colour": "red"})
     body = assert_problem(response, 422)
-    assert {e["field"] for e in body["errors"]} == {"name", "quantity", "colour"}  # type: ignore[attr-defined]
+    pointers = {e["pointer"] for e in body["errors"]}  # type: ignore[attr-defined]
+    assert pointers == {"/name", "/quantity", "/colour"}
+    assert all(e["message"] for e in body["errors"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("location", "pointer"),
+    [((), ""), (("name",), "/name"), (("tags", 0), "/tags/0"), (("a/b", "c~d"), "/a~1b/c~0d")],
+)
+def test_pointers_follow_rfc_6901(location: tuple[int | str, ...], pointer: str) -> None:
+    assert errors.pointer(location) == pointer
 
 
 def test_500_leaks_nothing(prod_app: Flask) -> None:

@@ -1,20 +1,33 @@
-"""The application factory: configuration, logging, hooks, error handlers and blueprints."""
+"""The application factory: configuration, logging, hooks, error handlers, blueprints and the
+API contract (flask-openapi3's OpenAPI is a Flask subclass that collects it from the routes)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import body, errors, headers, hooks, log, routes, sessions
+from . import __version__, body, docs, errors, headers, hooks, log, openapi, routes, sessions
 from .config import load_settings
+from .schemas import Problem
+
+TITLE = {{ cookiecutter.project_name | tojson }}
+DESCRIPTION = {{ cookiecutter.description | tojson }}
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     """Build the app from the environment; `config` overrides it (tests, the dev server)."""
-    app = Flask(__name__)
+    app = OpenAPI(
+        __name__,
+        info=Info(title=TITLE, version=__version__, description=DESCRIPTION),
+        doc_ui=False,  # docs.py serves the contract and its page
+        security_schemes={},  # none yet; left None, the document would be invalid
+        operation_id_callback=openapi.operation_id,
+        validation_error_model=Problem,
+        validation_error_callback=errors.reject,
+    )
     app.config.from_mapping(load_settings(overrides=config))
     log.init_app(app)
     body.init_app(app)
@@ -23,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hooks.init_app(app)
     errors.init_app(app)
     routes.register(app)
+    docs.init_app(app)
     if hops := app.config["TRUSTED_PROXY_COUNT"]:
         # Only behind that many proxies may X-Forwarded-* be believed.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

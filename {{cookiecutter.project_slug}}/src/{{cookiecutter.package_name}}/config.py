@@ -54,6 +54,16 @@ def env_choice(
     raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def env_flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no variable: 1 or 0 (true/false, yes/no, on/off also read)."""
+    value = env_str(environ, name, "1" if default else "0").lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {value!r}")
+
+
 def log_format(environ: Mapping[str, str]) -> str:
     """LOG_FORMAT: readable text by default in development, JSON lines everywhere else."""
     development = env_choice(environ, "APP_ENV", "production", ENVIRONMENTS) == "development"
@@ -77,6 +87,8 @@ def load_settings(
     settings.setdefault("LOG_FORMAT", log_format({**env, "APP_ENV": settings["APP_ENV"]}))
     settings["TESTING"] = settings["APP_ENV"] == "testing"
     production = settings["APP_ENV"] == "production"
+    # The contract and its docs describe the whole surface: published in production by choice.
+    settings.setdefault("API_DOCS", env_flag(env, "API_DOCS", default=not production))
     secret = settings["SECRET_KEY"].strip()
     if secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
         if production:

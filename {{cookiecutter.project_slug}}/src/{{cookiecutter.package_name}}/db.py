@@ -11,7 +11,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import (
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    PreconditionFailed,
+    ServiceUnavailable,
+)
 
 from .engine import load_settings, make_engine
 from .errors import handle_http_exception
@@ -47,6 +54,14 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"]()
     return g.db_session  # type: ignore[no-any-return]
+
+
+def flush() -> None:
+    """Write now; 412 when a concurrent writer changed a versioned row since we read it."""
+    try:
+        session().flush()
+    except StaleDataError:
+        raise PreconditionFailed("The item was changed by another request.") from None
 
 
 def commit_session(response: Response) -> Response:

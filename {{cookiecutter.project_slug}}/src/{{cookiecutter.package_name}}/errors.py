@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
+import pydantic
 from flask import Flask, Response
-from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnprocessableEntity
 
 from .hooks import request_id
+from .schemas import Parameters
 
 PROBLEM_JSON = "application/problem+json"
 # Headers of the HTML error response that describe its body rather than the error.
@@ -21,6 +23,31 @@ class ValidationError(UnprocessableEntity):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("The request payload is invalid.")
         self.errors = errors
+
+
+class ParameterError(BadRequest):
+    """A path, query or header parameter out of its range: 400 naming each parameter."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("A request parameter is invalid.")
+        self.errors = errors
+
+
+def pointer(location: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a JSON pointer (RFC 6901) into the request body."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
+
+
+def reject(error: pydantic.ValidationError) -> NoReturn:
+    """flask-openapi3's validation_error_callback: raise, so the handler below answers."""
+    # pydantic names the failing model in the error's title.
+    if error.title in {model.__name__ for model in Parameters.__subclasses__()}:
+        raise ParameterError(
+            [{"parameter": str(e["loc"][0]), "message": e["msg"]} for e in error.errors()]
+        )
+    raise ValidationError(
+        [{"pointer": pointer(e["loc"]), "message": e["msg"]} for e in error.errors()]
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -38,7 +65,9 @@ def problem(status: int, title: str, detail: str, headers: Any = (), **extension
 def handle_http_exception(error: HTTPException) -> Response:
     """Keep the error's own headers (Allow on 405, Retry-After, Location) but replace its body."""
     headers = [(k, v) for k, v in error.get_response().headers if k.lower() not in _BODY_HEADERS]
-    extensions = {"errors": error.errors} if isinstance(error, ValidationError) else {}
+    extensions = {}
+    if isinstance(error, ValidationError | ParameterError):
+        extensions["errors"] = error.errors
     if isinstance(error, InternalServerError):
         detail = InternalServerError.description  # never the exception's own text
     else:

@@ -1,36 +1,156 @@
-"""What a valid item is: the rules every write checks, each broken one reported by field."""
+"""The API's shapes, declared once as pydantic models: flask-openapi3 validates requests with
+them and writes them into /openapi.json."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
 
-from .errors import ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 NAME_LENGTH = 100  # models.Item.name holds as many
 MAX_QUANTITY = 10_000
-FIELDS = {"name": None, "quantity": 1}  # a field's default; None means required
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
+DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
+]
 
 
-def validate_item(payload: Any) -> dict[str, Any]:
-    """Return the clean item, or raise ValidationError listing every broken rule."""
-    if not isinstance(payload, dict):
-        raise ValidationError([{"field": "", "message": "expected a JSON object"}])
-    errors = []
-    name = payload.get("name")
-    name = name.strip() if isinstance(name, str) else ""
-    if not 1 <= len(name) <= NAME_LENGTH:
-        errors.append(
-            {"field": "name", "message": f"expected a string of 1 to {NAME_LENGTH} characters"}
-        )
-    quantity = payload.get("quantity", FIELDS["quantity"])
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        quantity = -1
-    if not 0 <= quantity <= MAX_QUANTITY:
-        errors.append(
-            {"field": "quantity", "message": f"expected an integer from 0 to {MAX_QUANTITY}"}
-        )
-    unknown = sorted(payload.keys() - FIELDS.keys())
-    errors += [{"field": field, "message": "unknown field"} for field in unknown]
-    if errors:
-        raise ValidationError(errors)
-    return {"name": name, "quantity": quantity}
+def json_integer(value: object) -> object:
+    """JSON Schema's integer: 3.0 is one (clients' encoders write it), true and "3" are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(json_integer)]
+Absent = SkipJsonSchema[None]  # `T | Absent = None`: may be left out, but is never null
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    """A `T | Absent = None` field may be left out, but null is not one of its values."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
+class Model(BaseModel):
+    """Every model here: documented without the null defaults of optional fields."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+
+class Body(Model):
+    """A JSON request body: JSON's own types only (no "3" for 3), unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Parameters(Model):
+    """Path, query or header parameters (strings on the wire, so converted, not strict)."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """flask-openapi3 asks for the schema on every request it validates: build it once."""
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        return _schema_of(cls)
+
+
+@cache
+def _schema_of(model: type[Parameters]) -> dict[str, Any]:
+    return super(Parameters, model).model_json_schema()
+
+
+class ItemIn(Body):
+    """A new item; the name is stored without surrounding whitespace."""
+
+    name: Name
+    quantity: Quantity = 1
+
+
+class ItemPatch(Body):
+    """A JSON merge patch (RFC 7396): named fields change, a null quantity restores 1."""
+
+    name: Name | Absent = None
+    quantity: Quantity | None = None
+
+
+class Item(Model):
+    """An item as the API shows it; its ETag is the version, bumped by every change."""
+
+    id: int
+    name: str
+    quantity: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemPage(Model):
+    """One page of items in id order; pass `next_cursor` as `cursor` for the next (null: done)."""
+
+    items: list[Item]
+    next_cursor: str | None
+
+
+class ItemPath(Parameters):
+    """The item addressed by the URL."""
+
+    item_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class ItemsQuery(Parameters):
+    """Cursor pagination."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+    cursor: Annotated[
+        str | Absent, Field(min_length=1, description="`next_cursor` of the previous page")
+    ] = None
+
+
+class IfMatch(Parameters):
+    """A write that names the ETag it read fails with 412 once the item has changed."""
+
+    if_match: str | Absent = Field(None, alias="If-Match", description="ETags, or *")
+
+
+class IfNoneMatch(Parameters):
+    """A read that names the current ETag is answered 304 without a body."""
+
+    if_none_match: str | Absent = Field(None, alias="If-None-Match", description="ETags, or *")
+
+
+class FieldError(Model):
+    """What is wrong with one field: a JSON pointer into the body, or a parameter's name."""
+
+    pointer: str | Absent = None
+    parameter: str | Absent = None
+    message: str
+
+
+class Problem(Model):
+    """An error (RFC 9457); extensions such as `errors` and `checks` may follow."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    request_id: str
+    errors: list[FieldError] | Absent = None
+
+
+class Health(Model):
+    """The process answers."""
+
+    status: str
+
+
+class Ready(Model):
+    """Every readiness check passed."""
+
+    status: str
+    checks: dict[str, str]

@@ -29,7 +29,8 @@ def hooked(tmp_path: Path) -> Flask:
     migrate(url)
     app = create_app({"APP_ENV": "development", "DATABASE_URL": url})
 
-    @app.post("/t/<outcome>")
+    # app.route, not app.post: flask-openapi3's app.post hands URL variables to a path model only.
+    @app.route("/t/<outcome>", methods=["POST"])
     def write(outcome: str) -> tuple[str, int]:
         db.session().add(Item(name=outcome))
         db.session().flush()

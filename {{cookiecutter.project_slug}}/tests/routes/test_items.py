@@ -24,6 +24,13 @@ def test_quantity_defaults_to_one(client: FlaskClient) -> None:
     assert create(client, "widget")["quantity"] == 1
 
 
+def test_an_integral_float_is_an_integer_as_json_schema_says(client: FlaskClient) -> None:
+    response = client.post("/api/items", json={"name": "widget", "quantity": 3.0})
+    assert response.status_code == 201
+    assert response.json is not None
+    assert response.json["quantity"] == 3
+
+
 def test_a_taken_name_is_a_409(client: FlaskClient) -> None:
     create(client, "widget")
     response = client.post("/api/items", json={"name": "widget"})
@@ -33,24 +40,28 @@ def test_a_taken_name_is_a_409(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("payload", "fields"),
+    ("payload", "pointers"),
     [
         ([1, 2], {""}),
         ("widget", {""}),
-        ({}, {"name"}),
-        ({"name": 5}, {"name"}),
-        ({"name": "x" * 101}, {"name"}),
-        ({"name": "ok", "quantity": True}, {"quantity"}),
-        ({"name": "ok", "quantity": 1.5}, {"quantity"}),
-        ({"name": "ok", "quantity": 10_001}, {"quantity"}),
-        ({"name": "ok", "extra": 1}, {"extra"}),
+        ('{"name": "smuggled"}', {""}),  # a JSON string holding JSON is not an object
+        ({}, {"/name"}),
+        ({"name": 5}, {"/name"}),
+        ({"name": "   "}, {"/name"}),
+        ({"name": "x" * 101}, {"/name"}),
+        ({"name": "ok", "quantity": True}, {"/quantity"}),
+        ({"name": "ok", "quantity": "3"}, {"/quantity"}),
+        ({"name": "ok", "quantity": 1.5}, {"/quantity"}),
+        ({"name": "ok", "quantity": 10_001}, {"/quantity"}),
+        ({"name": "ok", "extra": 1}, {"/extra"}),
     ],
 )
-def test_invalid_payloads_are_422(client: FlaskClient, payload: object, fields: set[str]) -> None:
+def test_invalid_payloads_are_422(client: FlaskClient, payload: object, pointers: set[str]) -> None:
     response = client.post("/api/items", json=payload)
     assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
     assert response.json is not None
-    assert {e["field"] for e in response.json["errors"]} == fields
+    assert {e["pointer"] for e in response.json["errors"]} == pointers
 
 
 def test_read_missing_is_404(client: FlaskClient) -> None:
@@ -101,6 +112,17 @@ def test_bad_paging_is_400(client: FlaskClient, query: dict[str, object]) -> Non
     response = client.get("/api/items", query_string=query)
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"), [("/api/items?limit=ten", "limit"), ("/api/items/0", "item_id")]
+)
+def test_a_bad_parameter_is_400_naming_it(client: FlaskClient, url: str, parameter: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.json is not None
+    assert [e["parameter"] for e in response.json["errors"]] == [parameter]
 
 
 def test_a_tampered_cursor_is_400(client: FlaskClient) -> None:

@@ -23,7 +23,14 @@ def test_merge_patch_changes_only_what_it_names(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("patch", "status"),
-    [({"name": None}, 422), ({"name": ""}, 422), ({"colour": "red"}, 422), ([1], 422)],
+    [
+        ({"name": None}, 422),
+        ({"name": ""}, 422),
+        ({"colour": "red"}, 422),
+        ({"colour": None}, 422),
+        ([1], 422),
+        ('{"quantity": 2}', 422),
+    ],
 )
 def test_invalid_patches(client: FlaskClient, patch: object, status: int) -> None:
     item = create(client, "widget")

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, Response, current_app
+from flask import Flask, Response, current_app
+from flask_openapi3 import APIBlueprint, Tag
 
 from ..errors import problem
+from ..openapi import operation_id, problems, returns
+from ..schemas import Health, Ready
 
 log = logging.getLogger(__name__)
-bp = Blueprint("health", __name__)
+bp = APIBlueprint(
+    "health", __name__, abp_tags=[Tag(name="health")], operation_id_callback=operation_id
+)
 
 ReadinessCheck = Callable[[], None]
 CHECKS_KEY = "readiness_checks"
@@ -21,13 +26,13 @@ def add_readiness_check(app: Flask, name: str, check: ReadinessCheck) -> None:
     app.extensions.setdefault(CHECKS_KEY, {})[name] = check
 
 
-@bp.get("/healthz")
+@bp.get("/healthz", responses={200: returns(Health, "The process answers")})
 def healthz() -> dict[str, str]:
     """Liveness: cheap and dependency-free, so a slow database never restarts the container."""
     return {"status": "ok"}
 
 
-@bp.get("/readyz")
+@bp.get("/readyz", responses={200: returns(Ready, "Every check passed"), **problems(503)})
 def readyz() -> Response | dict[str, object]:
     """Readiness: run every registered check; 503 with the failures if any fails."""
     results: dict[str, str] = {}

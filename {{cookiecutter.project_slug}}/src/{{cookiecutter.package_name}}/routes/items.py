@@ -5,22 +5,43 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+import pydantic
+from flask import Flask, Response, current_app, jsonify, request, url_for
 from flask.blueprints import BlueprintSetupState
+from flask_openapi3 import APIBlueprint, Tag
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, NotFound, PreconditionFailed, UnsupportedMediaType
 
 from .. import db
-from ..errors import ValidationError
+from ..body import require_json_object
+from ..errors import reject
 from ..models import Item, utcnow
-from ..schemas import FIELDS, validate_item
+from ..openapi import operation_id, problems, request_body, response_header, returns
+from ..schemas import IfMatch, IfNoneMatch, ItemIn, ItemPage, ItemPatch, ItemPath, ItemsQuery
+from ..schemas import Item as ItemOut
 
-bp = Blueprint("items", __name__, url_prefix="/api/items")
+bp = APIBlueprint(
+    "items",
+    __name__,
+    url_prefix="/api/items",
+    abp_tags=[Tag(name="items")],
+    operation_id_callback=operation_id,
+)
+bp.before_request(require_json_object)
 
-DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 MERGE_PATCH = ("application/merge-patch+json", "application/json")
+ETAG = {"ETag": response_header("The item's version, for If-Match and If-None-Match")}
+# Where a new item's id can go next; the stateful contract tests follow these links.
+LINKS = {
+    name: {"operationId": name, "parameters": {"item_id": "$response.body#/id"}}
+    for name in ("get_item", "update_item", "delete_item")
+}
+CREATED = returns(
+    ItemOut, "Created", headers=ETAG | {"Location": response_header("Its URL")}, links=LINKS
+)
+ITEM = returns(ItemOut, "The item", headers=ETAG)
+NOT_MODIFIED = {"description": "The If-None-Match tag is current", "headers": ETAG}
 
 
 @bp.record_once
@@ -56,78 +77,72 @@ def check_if_match(item: Item) -> None:
         raise PreconditionFailed("The item has changed since that ETag was issued.")
 
 
-def flush_or_412() -> None:
-    """Write now: a concurrent writer got there first when no row has the version we read."""
-    try:
-        db.session().flush()
-    except StaleDataError:
-        raise PreconditionFailed("The item was changed by another request.") from None
-
-
-@bp.post("")
-def create_item() -> Response:
-    """201 with Location; a taken name is a 409 (the unique constraint, via db's handler)."""
-    item = Item(**validate_item(request.get_json()))
+@bp.post("", responses={201: CREATED, **problems(400, 409, 413, 415, 422, 503)})
+def create_item(body: ItemIn) -> Response:
+    """Create an item: 201 with Location; a taken name is 409."""
+    item = Item(**body.model_dump())
     db.session().add(item)
-    db.session().flush()
+    db.session().flush()  # a taken name fails here: db's handler answers 409
     response = represent(item, 201)
     response.headers["Location"] = url_for(".get_item", item_id=item.id)
     return response
 
 
-@bp.get("")
-def list_items() -> dict[str, Any]:
-    """A page of items in id order; `next_cursor` continues after its last item (keyset)."""
-    limit = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}.")
+@bp.get("", responses={200: returns(ItemPage, "A page of items"), **problems(400, 503)})
+def list_items(query: ItemsQuery) -> dict[str, Any]:
+    """List items in id order, a page at a time (keyset pagination behind an opaque cursor)."""
     after = 0
-    if cursor := request.args.get("cursor"):
+    if query.cursor is not None:
         try:
-            after = cursors().loads(cursor)
+            after = cursors().loads(query.cursor)
         except BadData:
             raise BadRequest("The cursor is malformed or was tampered with.") from None
-    size = int(limit)
-    query = select(Item).where(Item.id > after).order_by(Item.id).limit(size + 1)
-    items = list(db.session().scalars(query))
-    more = len(items) > size
-    page = items[:size]
-    next_cursor = cursors().dumps(page[-1].id) if more else None
+    statement = select(Item).where(Item.id > after).order_by(Item.id).limit(query.limit + 1)
+    items = list(db.session().scalars(statement))
+    page = items[: query.limit]
+    next_cursor = cursors().dumps(page[-1].id) if len(items) > query.limit else None
     return {"items": [item.to_dict() for item in page], "next_cursor": next_cursor}
 
 
-@bp.get("/<int:item_id>")
-def get_item(item_id: int) -> Response:
-    """The item with its ETag; If-None-Match with the current tag answers 304."""
-    response = represent(find(item_id))
+@bp.get("/<int:item_id>", responses={200: ITEM, 304: NOT_MODIFIED, **problems(400, 404, 503)})
+def get_item(path: ItemPath, header: IfNoneMatch) -> Response:
+    """Read an item with its ETag; If-None-Match with the current tag answers 304."""
+    response = represent(find(path.item_id))
     response.make_conditional(request)  # in place
     return response
 
 
-@bp.patch("/<int:item_id>")
-def update_item(item_id: int) -> Response:
-    """JSON merge patch (RFC 7396): present fields replace, null restores the default."""
+@bp.patch(
+    "/<int:item_id>",
+    responses={200: ITEM, **problems(400, 404, 409, 412, 413, 415, 422, 503)},
+    openapi_extensions=request_body(ItemPatch, "application/merge-patch+json"),
+)
+def update_item(path: ItemPath, header: IfMatch) -> Response:
+    """Change an item with a JSON merge patch (RFC 7396); null restores a default."""
     if request.mimetype not in MERGE_PATCH:
         raise UnsupportedMediaType("Send application/merge-patch+json.")
-    patch = request.get_json(force=True)
-    item = find(item_id)
-    check_if_match(item)
-    if not isinstance(patch, dict):
-        raise ValidationError([{"field": "", "message": "expected a JSON object"}])
-    merged = {field: getattr(item, field) for field in FIELDS}
-    merged.update({k: FIELDS.get(k) if v is None else v for k, v in patch.items()})
-    for field, value in validate_item(merged).items():
+    item = find(path.item_id)
+    fields = ItemIn.model_fields
+    merged = {field: getattr(item, field) for field in fields} | request.get_json()
+    try:  # null removes a field, so its default applies; an unknown one stays to be refused
+        changes = ItemIn.model_validate(
+            {k: v for k, v in merged.items() if v is not None or k not in fields}
+        )
+    except pydantic.ValidationError as error:
+        reject(error)
+    check_if_match(item)  # after the content is known to be valid: a bad patch is 422 either way
+    for field, value in changes:
         setattr(item, field, value)
     item.updated_at = utcnow()  # always an UPDATE, so even a no-op patch checks the version
-    flush_or_412()
+    db.flush()
     return represent(item)
 
 
-@bp.delete("/<int:item_id>")
-def delete_item(item_id: int) -> tuple[str, int]:
-    """204; with If-Match, only if the item is still the version the client saw."""
-    item = find(item_id)
+@bp.delete("/<int:item_id>", responses={204: None, **problems(400, 404, 412, 503)})
+def delete_item(path: ItemPath, header: IfMatch) -> tuple[str, int]:
+    """Delete an item; with If-Match, only if it is still the version the client saw."""
+    item = find(path.item_id)
     check_if_match(item)
     db.session().delete(item)
-    flush_or_412()
+    db.flush()
     return "", 204

@@ -22,25 +22,27 @@ def test_quantity_defaults_to_one(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("payload", "fields"),
+    ("payload", "pointers"),
     [
         ([1, 2], {""}),
         ("widget", {""}),
+        ('{"name": "smuggled"}', {""}),  # a JSON string holding JSON is not an object
         (0, {""}),
-        ({}, {"name"}),
-        ({"name": 5}, {"name"}),
-        ({"name": "x" * 101}, {"name"}),
-        ({"name": "ok", "quantity": True}, {"quantity"}),
-        ({"name": "ok", "quantity": 1.5}, {"quantity"}),
-        ({"name": "ok", "quantity": 10_001}, {"quantity"}),
-        ({"name": "ok", "extra": 1}, {"extra"}),
+        ({}, {"/name"}),
+        ({"name": 5}, {"/name"}),
+        ({"name": "x" * 101}, {"/name"}),
+        ({"name": "ok", "quantity": True}, {"/quantity"}),
+        ({"name": "ok", "quantity": 1.5}, {"/quantity"}),
+        ({"name": "ok", "quantity": 10_001}, {"/quantity"}),
+        ({"name": "ok", "extra": 1}, {"/extra"}),
     ],
 )
-def test_invalid_payloads(client: FlaskClient, payload: object, fields: set[str]) -> None:
+def test_invalid_payloads(client: FlaskClient, payload: object, pointers: set[str]) -> None:
     response = client.post("/api/items", json=payload)
     assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
     assert response.json is not None
-    assert {e["field"] for e in response.json["errors"]} == fields
+    assert {e["pointer"] for e in response.json["errors"]} == pointers
 
 
 def test_get_is_not_allowed(client: FlaskClient) -> None:
