@@ -26,7 +26,8 @@ ANSWERED = {
 
 def document_of(project: Path) -> str:
     """The bake's document as its `make openapi` writes it."""
-    package = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]["package_name"]
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    package = answers["package_name"]
     code = f"from {package}.openapi import main; main()"
     return subprocess.run(
         [str(BIN / "python"), "-c", code],

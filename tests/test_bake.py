@@ -4,11 +4,14 @@ nothing left unrendered, ruff and mypy clean, hadolint clean, and the project's 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from .helpers import BIN, DEPENDABOT, WORKFLOW, bake, run, schema_check, unrendered
+from .helpers import BIN, DEPENDABOT, TEMPLATE, WORKFLOW, bake, run, schema_check, unrendered
+
+ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", TEMPLATE / "build" / "artifacts"))
 
 # Every option value at least once, plus the pairs that interact: both pruning options at once
 # (no CI, no database), each database with and without the CI workflow (which runs PostgreSQL as
@@ -137,7 +140,7 @@ def test_hadolint(project: Path) -> None:
     run([str(BIN / "hadolint"), "Dockerfile"], project)
 
 
-def test_generated_test_suite(project: Path) -> None:
+def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> None:
     package = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"][
         "package_name"
     ]
@@ -154,7 +157,12 @@ def test_generated_test_suite(project: Path) -> None:
             "error",
         ],
         project,
-        env={"PYTHONPATH": str(project / "src"), "PYTHONDONTWRITEBYTECODE": "1"},
+        env={
+            "PYTHONPATH": str(project / "src"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # Each bake's /docs screenshot, by combination (CI keeps build/artifacts).
+            "ARTIFACTS_DIR": str(ARTIFACTS / request.node.callspec.id),
+        },
     )
     assert " passed" in result.stdout
     assert " failed" not in result.stdout

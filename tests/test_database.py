@@ -43,6 +43,8 @@ def test_baked_suite_passes_on_postgresql(
         "PYTHONPATH": str(project / "src"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "REQUIRE_POSTGRES": "1",  # a PostgreSQL test that would skip fails instead
+        # The browser test has nothing to do with the database, and may lack its browser here.
+        "PYTEST_ADDOPTS": "--ignore=tests/test_docs_browser.py",
         **{k: v for k in ("POSTGRES_IMAGE",) if (v := os.environ.get(k))},
     }
     started = time.monotonic()
