@@ -1,0 +1,76 @@
+"""The contract against the live service: Schemathesis drives gunicorn (not the test client)
+from the served /openapi.json with every check on, through its four phases; the stateful phase
+follows the document's links from a created item to reading, changing and deleting it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
+
+SCHEMATHESIS = Path(sys.executable).parent / "st"
+# Examples per operation and phase; `make contract` raises it (CONTRACT_EXAMPLES=500).
+EXAMPLES = os.environ.get("CONTRACT_EXAMPLES", "60")
+
+
+def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
+    """`st run` with the project's schemathesis.toml, returning its report."""
+    return subprocess.run(
+        [str(SCHEMATHESIS), "--config-file", str(PROJECT / "schemathesis.toml"), "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Server]:
+    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database."""
+    copy_project(tmp_path)
+    config = PROJECT / "alembic.ini"
+    if config.exists():  # a service with a database: migrate it first
+        subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(config), "upgrade", "head"],
+            env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}"},
+            check=True,
+            capture_output=True,
+        )
+    env = {"APP_ENV": "production", "SECRET_KEY": SECRET, "API_DOCS": "1", "WEB_CONCURRENCY": "2"}
+    args = ["-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    with serve(tmp_path, args, env, free_port()) as server:
+        yield server
+
+
+def test_the_live_service_keeps_its_contract(live: Server) -> None:
+    result = run_schemathesis(
+        f"{live.url}/openapi.json",
+        "--checks=all",
+        "--phases=examples,coverage,fuzzing,stateful",
+        f"--max-examples={EXAMPLES}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Stateful" in result.stdout
+    stdout, stderr = live.logs()
+    assert "Traceback" not in stdout + stderr
+
+
+def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
+    """The same run fails once the document promises what the service does not do."""
+    promise = (PROJECT / "openapi.json").read_text().replace('"minLength": 1', '"minLength": 0')
+    (tmp_path / "openapi.json").write_text(promise)
+    result = run_schemathesis(
+        str(tmp_path / "openapi.json"),
+        f"--url={live.url}",
+        "--checks=positive_data_acceptance",
+        "--phases=coverage",
+    )
+    assert result.returncode != 0, result.stdout
+    assert "Schema-valid request rejected" in result.stdout
