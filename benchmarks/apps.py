@@ -1,5 +1,7 @@
 """The baseline rows' apps: the limit (bare WSGI), one-route Flask with the same JSON as
-/healthz, and bare Flask + SQLAlchemy doing what the items resource does to the database."""
+/healthz, bare Flask + SQLAlchemy doing what the items resource does to the database, and the
+validation pair: one POST /items validated by hand (the service before its API contract) and
+by flask-openapi3 with the bake's pydantic model (after), neither storing anything."""
 
 # Served under the baked gunicorn.conf.py with the app overridden on the command line
 # (`gunicorn -c gunicorn.conf.py benchmarks.apps:bare_wsgi`), so logging and workers match.
@@ -13,7 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, g, request
+from flask_openapi3 import APIBlueprint, OpenAPI
 from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import UnprocessableEntity
 
 # What Flask's JSON provider writes for {"status": "ok"} outside debug: compact, one newline.
 BODY = (json.dumps({"status": "ok"}, separators=(",", ":")) + "\n").encode()
@@ -65,4 +69,53 @@ def bare_sqlalchemy() -> Flask:
         if (session := g.pop("session", None)) is not None:
             session.close()
 
+    return app
+
+
+def hand_validated() -> Flask:
+    """`benchmarks.apps:hand_validated()`: POST /items checked by the service's hand-written
+    rules as they were before flask-openapi3 (one pass, every broken rule listed)."""
+    app = Flask(__name__)
+    app.get("/healthz")(healthz)  # the runner's readiness probe
+
+    @app.post("/items")
+    def create_item() -> tuple[dict[str, Any], int]:
+        payload = request.get_json()
+        if not isinstance(payload, dict):
+            raise UnprocessableEntity()
+        errors = []
+        name = payload.get("name")
+        name = name.strip() if isinstance(name, str) else ""
+        if not 1 <= len(name) <= 100:
+            errors.append({"pointer": "/name", "message": "expected 1 to 100 characters"})
+        quantity = payload.get("quantity", 1)
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            quantity = -1
+        if not 0 <= quantity <= 10_000:
+            errors.append({"pointer": "/quantity", "message": "expected 0 to 10000"})
+        errors += [
+            {"pointer": f"/{k}", "message": "unknown"}
+            for k in payload.keys() - {"name", "quantity"}
+        ]
+        if errors:
+            raise UnprocessableEntity()
+        return {"id": 1, "name": name, "quantity": quantity}, 201
+
+    return app
+
+
+def model_validated() -> Flask:
+    """`benchmarks.apps:model_validated()`: the same POST /items with the bake's ItemIn through
+    flask-openapi3 (the after), and GET /healthz on an APIBlueprint with no model."""
+    schemas = importlib.import_module(f"{os.environ['BENCH_PACKAGE']}.schemas")
+    app = OpenAPI(__name__, doc_ui=False)
+    bp = APIBlueprint("bench", __name__)
+    bp.get("/healthz")(healthz)
+
+    def create_item(body: Any) -> tuple[dict[str, Any], int]:
+        return {"id": 1, **body.model_dump()}, 201
+
+    create_item.__annotations__["body"] = schemas.ItemIn  # flask-openapi3 reads the model here
+    bp.post("/items")(create_item)
+    app.register_api(bp)
     return app

@@ -23,6 +23,9 @@ from .servers import Command, Server, clean_env, free_port, request, serving
 
 ITEM = {"name": "widget", "quantity": 2}
 BARE_SQLA = "benchmarks.apps:bare_sqlalchemy()"
+HAND, MODEL = "benchmarks.apps:hand_validated()", "benchmarks.apps:model_validated()"
+# The validation layer's rows and the baseline each is read against, by CPU per request.
+VALIDATION_PAIRS = {"model_post_items": "hand_post_items", "model_healthz": "bare_flask"}
 # Each service database row and the bare Flask + SQLAlchemy row doing the same query.
 DATABASE_PAIRS = {
     "service_get_item": "sqla_get_item",
@@ -64,6 +67,21 @@ ROWS = (
     Row("bare_flask", "bare Flask, gunicorn.conf.py"),
     Row("service_healthz", "service GET /healthz, gunicorn.conf.py"),
     *database_rows("", "SQLite"),
+    Row(
+        "hand_post_items",
+        "bare Flask POST /items, validated by hand (before)",
+        "POST",
+        "/items",
+        "post_item.lua",
+    ),
+    Row(
+        "model_post_items",
+        "flask-openapi3 POST /items, pydantic ItemIn (after)",
+        "POST",
+        "/items",
+        "post_item.lua",
+    ),
+    Row("model_healthz", "flask-openapi3 GET /healthz, no model"),
     Row("plain_gunicorn", "service GET /healthz, plain gunicorn", access_log=False),
     Row("dev_server", "service GET /healthz, dev server", access_log=False),
 )
@@ -136,6 +154,9 @@ def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple
         "limit": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_wsgi"),
         "bare_flask": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_flask"),
         "service_healthz": lambda port: under_conf(bake, port, service),
+        "hand_post_items": partial(under_conf, bake, url=service, app=HAND),
+        "model_post_items": partial(under_conf, bake, url=service, app=MODEL),
+        "model_healthz": partial(under_conf, bake, url=service, app=MODEL),
         "plain_gunicorn": lambda port: plain_gunicorn(bake, port, service, workdir / "plain"),
         "dev_server": lambda port: dev_server(bake, port),
     }
@@ -238,6 +259,14 @@ def add_ratios(results: dict[str, dict[str, Any]]) -> None:
         result["vs_limit"] = round(result["rps"] / limit["rps"], 3) if limit["rps"] else None
         p99 = flask["p99_ms"]
         result["p99_vs_bare_flask"] = round(result["p99_ms"] / p99, 3) if p99 else None
+    for row, baseline in VALIDATION_PAIRS.items():
+        mine, base = results[row]["server_cpu_us_per_request"], results[baseline]
+        results[row]["cpu_vs_baseline"] = (
+            round(mine / base["server_cpu_us_per_request"], 3)
+            if base["server_cpu_us_per_request"]
+            else None
+        )
+        results[row]["cpu_added_us"] = mine - base["server_cpu_us_per_request"]
     for service, bare in DATABASE_PAIRS.items():
         if service not in results:
             continue

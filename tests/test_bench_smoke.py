@@ -28,9 +28,13 @@ HTTP_ROWS = (
     "service_get_item",
     "sqla_post_items",
     "sqla_get_item",
+    "hand_post_items",
+    "model_post_items",
+    "model_healthz",
     "plain_gunicorn",
     "dev_server",
 )
+VALIDATION_ROWS = ("model_post_items", "model_healthz")
 DATABASE_ROWS = ("service_post_items", "service_get_item")
 POSTGRES_ROWS = tuple(f"{key}_pg" for key in (*DATABASE_ROWS, "sqla_post_items", "sqla_get_item"))
 # Rows served under gunicorn.conf.py, whose JSON access log must hold every request.
@@ -90,6 +94,9 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
         assert row["access_log_lines"] >= row["requests"], f"{key}: the JSON access log was off"
     for key in DATABASE_ROWS:
         assert is_number(report["http"][key]["vs_bare_sqlalchemy"]), key
+    for key in VALIDATION_ROWS:
+        assert is_number(report["http"][key]["cpu_vs_baseline"]), key
+        assert is_number(report["http"][key]["cpu_added_us"]), key
     assert not set(POSTGRES_ROWS) & set(report["http"]), "no PostgreSQL rows without Docker"
 
     for reloader in ("watchdog", "stat"):
@@ -102,7 +109,7 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     assert is_number(report["generation"]["bake_s"])
     assert "skipped" in report["docker"]
     assert {t["row"] for t in report["targets"]} >= {"service_healthz", "reload_watchdog"}
-    assert {t["row"] for t in report["targets"]} >= set(DATABASE_ROWS)
+    assert {t["row"] for t in report["targets"]} >= set(DATABASE_ROWS) | set(VALIDATION_ROWS)
     assert result.stdout.count("\n| ") >= len(HTTP_ROWS) + 5, "one table, every row"
 
 
