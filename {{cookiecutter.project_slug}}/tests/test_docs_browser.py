@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Response, sync_playwright
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
@@ -46,16 +46,22 @@ def live(tmp_path: Path) -> Iterator[Server]:
 
 def test_swagger_ui_renders_every_operation_cleanly(live: Server) -> None:
     executable = chromium()
+    errors: list[str] = []
+
+    def failed(url: str, response: Response | None) -> None:
+        if response is not None and response.status >= 400:
+            errors.append(f"{response.status} {url}")
+
     document: dict[str, Any] = requests.get(f"{live.url}/openapi.json", timeout=10).json()
     expected = sum(len(item) for item in document["paths"].values())
-    errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.add_init_script(LISTEN)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on("requestfinished", lambda r: failed(r.url, r.response()))
+        page.on("requestfailed", lambda r: errors.append(f"{r.failure} {r.url}"))
         page.goto(f"{live.url}/docs", wait_until="networkidle")
         page.wait_for_selector(".opblock", timeout=15_000)
         rendered = page.locator(".opblock").count()
