@@ -3,7 +3,9 @@ API contract (flask-openapi3's OpenAPI is a Flask subclass that collects it from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from importlib.resources import files
 from typing import Any
 
 from flask_openapi3 import Info, OpenAPI
@@ -13,15 +15,15 @@ from . import __version__, body, docs, errors, headers, hooks, log, openapi, rou
 from .config import load_settings
 from .schemas import Problem
 
-TITLE = {{ cookiecutter.project_name | tojson }}
-DESCRIPTION = {{ cookiecutter.description | tojson }}
+# The project's name and description as the generator was told them: the document's info.
+ABOUT = json.loads((files(__package__ or __name__) / "about.json").read_text(encoding="utf-8"))
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     """Build the app from the environment; `config` overrides it (tests, the dev server)."""
     app = OpenAPI(
         __name__,
-        info=Info(title=TITLE, version=__version__, description=DESCRIPTION),
+        info=Info(title=ABOUT["title"], version=__version__, description=ABOUT["description"]),
         doc_ui=False,  # docs.py serves the contract and its page
         security_schemes={},  # none yet; left None, the document would be invalid
         operation_id_callback=openapi.operation_id,
