@@ -15,16 +15,13 @@ MAX_QUANTITY = 10_000
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
-]
+Stripped = StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
+Name = Annotated[str, Stripped]
 
 
 def json_integer(value: object) -> object:
     """JSON Schema's integer: 3.0 is one (clients' encoders write it), true and "3" are not."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(json_integer)]
@@ -34,7 +31,7 @@ Absent = SkipJsonSchema[None]  # `T | Absent = None`: may be left out, but is ne
 def _no_null_defaults(schema: dict[str, Any]) -> None:
     """A `T | Absent = None` field may be left out, but null is not one of its values."""
     for field in schema.get("properties", {}).values():
-        if "default" in field and field["default"] is None:
+        if field.get("default", ...) is None:
             del field["default"]
 
 
@@ -141,16 +138,3 @@ class Problem(Model):
     detail: str
     request_id: str
     errors: list[FieldError] | Absent = None
-
-
-class Health(Model):
-    """The process answers."""
-
-    status: str
-
-
-class Ready(Model):
-    """Every readiness check passed."""
-
-    status: str
-    checks: dict[str, str]

@@ -10,7 +10,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from ..errors import problem
 from ..openapi import operation_id, problems, returns
-from ..schemas import Health, Ready
+from ..schemas import Model
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint(
@@ -19,6 +19,19 @@ bp = APIBlueprint(
 
 ReadinessCheck = Callable[[], None]
 CHECKS_KEY = "readiness_checks"
+
+
+class Health(Model):
+    """The process answers."""
+
+    status: str
+
+
+class Ready(Model):
+    """Every readiness check passed."""
+
+    status: str
+    checks: dict[str, str]
 
 
 def add_readiness_check(app: Flask, name: str, check: ReadinessCheck) -> None:
