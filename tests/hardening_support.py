@@ -20,6 +20,8 @@ from pathlib import Path
 
 import requests
 
+from .helpers import free_port
+
 # Variables the service reads: cleared from the inherited environment so the defaults apply.
 SERVICE_VARIABLES = (
     "APP_ENV",
@@ -32,6 +34,8 @@ SERVICE_VARIABLES = (
     "WEB_CONCURRENCY",
     "FORWARDED_ALLOW_IPS",
     "DATABASE_URL",
+    "METRICS_PORT",
+    "PROMETHEUS_MULTIPROC_DIR",
 )
 # A route added to the bake for the drain tests; it logs when it starts, so a test can poll the
 # log to know the request is inside the view instead of sleeping and hoping.
@@ -49,9 +53,10 @@ def service_env(project: Path, **overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in SERVICE_VARIABLES and not key.startswith("GUNICORN_")
+        if key not in SERVICE_VARIABLES and not key.startswith(("GUNICORN_", "OTEL_"))
     }
     env.update(PYTHONPATH=str(project / "src"), PYTHONDONTWRITEBYTECODE="1")
+    env.update(METRICS_PORT=str(free_port()))  # servers run side by side: a port each
     env.update(overrides)
     return env
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import tempfile
 from typing import Any
 
 from {{ cookiecutter.package_name }}.config import (
@@ -17,11 +18,20 @@ from {{ cookiecutter.package_name }}.config import (
 from {{ cookiecutter.package_name }}.cpus import usable_cpus
 
 try:
-    load_settings()  # fail in the master, with the variable named, before any worker forks
+    settings = load_settings()  # fail in the master, naming the variable, before any fork
     wsgi_app = "{{ cookiecutter.package_name }}.wsgi:app"
     host = env_str(os.environ, "HOST", "0.0.0.0")
     port = env_int(os.environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535)
-    bind = f"{host}:{port}"
+    bind = [f"{host}:{port}"]
+    # /metrics has a port of its own (metrics.py): scraped inside the cluster, never public.
+    if metrics_port := settings["METRICS_PORT"]:
+        bind.append(f"{host}:{metrics_port}")
+        # Each worker writes its counts to files here (prometheus_client reads this variable
+        # when the app is imported, after this file); a tmpfs, like worker_tmp_dir.
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()  # noqa: S108
+        # One directory per listening port: two masters on one host never share one.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(shm, f"metrics-{port}"))
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     # Two per CPU: a worker's threads share one GIL, so one worker per CPU leaves CPU idle
     # while its threads hand the GIL over (`make bench` in the template measures this).
     cpus, cpus_reason = usable_cpus()
@@ -64,9 +74,41 @@ def pre_fork(server: Any, worker: Any) -> None:
     gc.freeze()
 
 
+def on_starting(server: Any) -> None:
+    """A new master starts from empty metrics (a USR2 re-exec keeps the running ones)."""
+    if metrics_port and "GUNICORN_PID" not in os.environ:
+        from {{ cookiecutter.package_name }} import promfiles  # noqa: PLC0415
+
+        promfiles.reset(promfiles.directory())
+
+
 def post_fork(server: Any, worker: Any) -> None:
     """Show the worker the signals that reach it before its own handlers do (worker.py)."""
     worker.early_signals = server.SIG_QUEUE
+    if metrics_port:
+        from {{ cookiecutter.package_name }} import metrics  # noqa: PLC0415
+
+        metrics.worker_started()
+    if settings["TRACING"]:  # the span processor's thread belongs to the worker, not the master
+        from {{ cookiecutter.package_name }} import tracing  # noqa: PLC0415
+
+        tracing.start_provider()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Send the spans a stopping worker still holds."""
+    if settings["TRACING"]:
+        from {{ cookiecutter.package_name }} import tracing  # noqa: PLC0415
+
+        tracing.stop_provider()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Fold a reaped worker's metric files into the archive, so recycling never grows them."""
+    if metrics_port:
+        from {{ cookiecutter.package_name }} import promfiles  # noqa: PLC0415
+
+        promfiles.archive(worker.pid)
 
 
 def when_ready(server: Any) -> None:

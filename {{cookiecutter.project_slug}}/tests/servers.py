@@ -75,6 +75,7 @@ def serve(workdir: Path, args: list[str], env: dict[str, str], port: int) -> Ite
         "PYTHONDONTWRITEBYTECODE": "1",
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),  # metrics on, as by default, without sharing a port
         # Production wants a database URL; a service without a database ignores it.
         "DATABASE_URL": f"sqlite:///{workdir / 'app.sqlite3'}",
         **env,

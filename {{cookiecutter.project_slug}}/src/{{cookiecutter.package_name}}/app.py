@@ -11,7 +11,20 @@ from typing import Any
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import __version__, body, docs, errors, headers, hooks, log, openapi, routes, sessions
+from . import (
+    __version__,
+    body,
+    docs,
+    errors,
+    headers,
+    hooks,
+    log,
+    metrics,
+    openapi,
+    routes,
+    sessions,
+    tracing,
+)
 from .config import load_settings
 from .schemas import Problem
 
@@ -35,6 +48,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     body.init_app(app)
     headers.init_app(app)
     sessions.init_app(app)
+    tracing.init_app(app)  # first: every later hook's log lines carry the trace id
+    metrics.init_app(app)  # before hooks: its clock starts first, and it counts their aborts
     hooks.init_app(app)
     errors.init_app(app)
     routes.register(app)

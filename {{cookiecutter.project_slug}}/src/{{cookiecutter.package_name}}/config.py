@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_PORT = {{ cookiecutter.http_port }}
+DEFAULT_METRICS_PORT = 9464  # the port OpenTelemetry's Prometheus exporter uses
 ENVIRONMENTS = ("production", "development", "testing")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("json", "text")
@@ -64,6 +65,26 @@ def env_flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, got {value!r}")
 
 
+def metrics_port(environ: Mapping[str, str]) -> int:
+    """METRICS_PORT: where gunicorn serves /metrics (0: no metrics); never the API's PORT."""
+    port = env_int(environ, "METRICS_PORT", DEFAULT_METRICS_PORT, maximum=65535)
+    if port and port == env_int(environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535):
+        raise ConfigError(f"METRICS_PORT must differ from PORT ({port}): /metrics is not public")
+    return port
+
+
+def tracing_requested(environ: Mapping[str, str]) -> bool:
+    """Whether the OTEL_* variables the OpenTelemetry SDK reads ask for traces (tracing.py)."""
+    exporters = ("otlp", "console", "none")
+    exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter and exporter not in exporters:
+        raise ConfigError(f"OTEL_TRACES_EXPORTER must be one of {', '.join(exporters)}")
+    if exporter:
+        return exporter != "none"
+    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    return any(environ.get(name, "").strip() for name in endpoints)
+
+
 def log_format(environ: Mapping[str, str]) -> str:
     """LOG_FORMAT: readable text by default in development, JSON lines everywhere else."""
     development = env_choice(environ, "APP_ENV", "production", ENVIRONMENTS) == "development"
@@ -81,6 +102,8 @@ def load_settings(
         "LOG_LEVEL": env_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         "MAX_CONTENT_LENGTH": env_int(env, "MAX_CONTENT_LENGTH", 1024 * 1024, minimum=1),
         "TRUSTED_PROXY_COUNT": env_int(env, "TRUSTED_PROXY_COUNT", 0, maximum=10),
+        "METRICS_PORT": metrics_port(env),
+        "TRACING": tracing_requested(env),
         "DEBUG": False,
     }
     settings.update(overrides or {})

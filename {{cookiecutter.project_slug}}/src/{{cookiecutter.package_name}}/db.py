@@ -7,7 +7,8 @@ import logging
 import os
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import Engine, text
+from prometheus_client import Gauge
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,11 @@ from .routes.health import add_readiness_check
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5  # seconds a client is asked to wait while the database is unreachable
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+CHECKED_OUT = Gauge(
+    "db_pool_connections_checked_out",
+    "Connections the workers' pools have lent out",
+    multiprocess_mode="livesum",
+)
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +45,8 @@ def init_app(app: Flask) -> None:
     for key, value in settings.items():
         app.config.setdefault(key, value)
     engine = make_engine(app.config)
+    event.listen(engine, "checkout", lambda *_: CHECKED_OUT.inc())
+    event.listen(engine, "checkin", lambda *_: CHECKED_OUT.dec())
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
     if app.testing:
         Base.metadata.drop_all(engine)  # a clean schema per app; migrations are tested apart
