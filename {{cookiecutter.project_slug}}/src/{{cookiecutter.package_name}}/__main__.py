@@ -48,6 +48,10 @@ class DevApp:
             from .app import create_app  # noqa: PLC0415 (imported late on purpose)
 
             self.app = create_app({"DEBUG": True})
+            if self.app.config["TRACING"]:  # one process serves here: it owns the provider
+                from .tracing import start_provider  # noqa: PLC0415
+
+                start_provider()
         except Exception as exc:  # a SyntaxError or ImportError in the tree, a bad variable
             traceback.print_exc()
             self.error = (exc, exc.__traceback__)

@@ -14,6 +14,8 @@ from gunicorn import glogging
 
 from .config import log_format
 
+TRACE_ID = "tracing.trace_id"  # the environ key tracing.py stores a traced request's id under
+
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 # Built once: json.dumps(..., default=str) would build a new encoder for every line.
@@ -22,11 +24,13 @@ _COLOURS = {"DEBUG": "2", "INFO": "32", "WARNING": "33", "ERROR": "31", "CRITICA
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp records made while a request is handled with that request's id."""
+    """Stamp records made while a request is handled with its id (and trace id, if traced)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id") and has_request_context():
             record.request_id = g.get("request_id")
+            if (trace_id := g.get("trace_id")) is not None:
+                record.trace_id = trace_id
         return True
 
 
@@ -137,6 +141,7 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
                 "bytes": getattr(resp, "sent", None),
                 "duration_ms": round(request_time.total_seconds() * 1000, 3),
                 "user_agent": environ.get("HTTP_USER_AGENT"),
+                **({"trace_id": trace_id} if (trace_id := environ.get(TRACE_ID)) else {}),
             },
         )
         access_log.handle(record)
