@@ -99,6 +99,16 @@ def test_runs_as_non_root_on_a_read_only_root(stack: Stack) -> None:
     assert "Read-only file system" in write
 
 
+def test_metrics_are_served_on_the_compose_network_only(stack: Stack, url: str) -> None:
+    assert requests.get(f"{url}/healthz", timeout=10).status_code == 200
+    scrape = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:9464/metrics').read())"
+    text = stack.compose("exec", "-T", "web", "python", "-c", scrape).stdout
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "app_build_info" in text
+    ports = stack.inspect("web", '{{json (index .NetworkSettings.Ports "9464/tcp")}}')
+    assert ports == "null"  # exposed on the compose network, published nowhere
+
+
 def test_logs_are_json_lines_without_errors(stack: Stack, url: str) -> None:
     requests.get(f"{url}/healthz", headers={"X-Request-ID": "docker-log"}, timeout=5)
     time.sleep(0.5)

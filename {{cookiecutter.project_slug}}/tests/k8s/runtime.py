@@ -23,6 +23,7 @@ def probes(objects: list[Object], serves: Callable[[str], bool]) -> Iterator[str
             listens = env_of(objects, container).get("PORT")
             if "http" in ports and listens and int(listens) != ports["http"]:
                 yield f"{where}: port http is {ports['http']}, the service listens on {listens}"
+            yield from metrics_port(template, ports, env_of(objects, container), where)
             for kind in PROBES:
                 action = container.get(kind, {}).get("httpGet")
                 if action is None:
@@ -34,6 +35,25 @@ def probes(objects: list[Object], serves: Callable[[str], bool]) -> Iterator[str
             liveness = container.get("livenessProbe", {}).get("httpGet", {})
             if liveness.get("path") == "/readyz":
                 yield f"{where}: liveness on /readyz restarts pods whenever the database blips"
+
+
+def metrics_port(
+    template: Object, ports: dict[str, int], env: dict[str, str], where: str
+) -> Iterator[str]:
+    """The scrape annotation, the container's metrics port and METRICS_PORT name one port."""
+    annotations = template.get("metadata", {}).get("annotations", {})
+    scraped = annotations.get("prometheus.io/port")
+    if "http" not in ports:  # not the server (the migration Job shares its settings)
+        return
+    if "metrics" not in ports:
+        if scraped or env.get("METRICS_PORT", "0") != "0":
+            yield f"{where}: metrics are on, but no container port is named metrics"
+        return
+    if env.get("METRICS_PORT") != str(ports["metrics"]):
+        listens = env.get("METRICS_PORT")
+        yield f"{where}: port metrics is {ports['metrics']}, METRICS_PORT {listens}"
+    if scraped is not None and scraped != str(ports["metrics"]):
+        yield f"{where}: prometheus.io/port {scraped} is not the metrics port {ports['metrics']}"
 
 
 def service_ports(objects: list[Object]) -> Iterator[str]:

@@ -57,6 +57,16 @@ SEMANTIC: dict[str, Row] = {
         {WEB + "ports http containerPort": 8080},
         "the service listens on",
     ),
+    "metrics-port-not-METRICS_PORT": (
+        "Deployment",
+        {WEB + "ports metrics containerPort": 9000},
+        "port metrics is 9000",
+    ),
+    "scrape-annotation-elsewhere": (
+        "Deployment",
+        {"spec template metadata annotations prometheus.io/port": "8000"},
+        "is not the metrics port",
+    ),
     "service-target-unknown": ("Service", {"spec ports http targetPort": "https"}, "not served"),
     "configmap-missing": (
         "Deployment",
