@@ -29,9 +29,11 @@ SCRUBBED = frozenset(
         "FORWARDED_ALLOW_IPS",
         "RELOADER",
         "PYTHONPATH",
+        "METRICS_PORT",
+        "PROMETHEUS_MULTIPROC_DIR",
     }
 )
-SCRUBBED_PREFIXES = ("GUNICORN_", "WERKZEUG_")
+SCRUBBED_PREFIXES = ("GUNICORN_", "WERKZEUG_", "OTEL_")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -41,6 +43,7 @@ def clean_env(**extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES)
     }
+    env["METRICS_PORT"] = str(free_port())  # metrics on, as by default, a port per server
     env.update(extra)
     return env
 

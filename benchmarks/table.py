@@ -61,6 +61,12 @@ def http_targets(http: dict[str, dict[str, Any]]) -> list[Target]:
             (http["model_post_items"]["cpu_vs_baseline"] or 99) <= 1.15,
         ),
         Target(
+            "service_healthz",
+            "CPU/request ≤ 1.10x metrics off",
+            http["service_healthz"]["cpu_vs_baseline"],
+            (http["service_healthz"]["cpu_vs_baseline"] or 99) <= 1.10,
+        ),
+        Target(
             "model_healthz",
             "CPU/request ≤ 1.05x bare Flask",
             http["model_healthz"]["cpu_vs_baseline"],

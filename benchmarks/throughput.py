@@ -24,8 +24,12 @@ from .servers import Command, Server, clean_env, free_port, request, serving
 ITEM = {"name": "widget", "quantity": 2}
 BARE_SQLA = "benchmarks.apps:bare_sqlalchemy()"
 HAND, MODEL = "benchmarks.apps:hand_validated()", "benchmarks.apps:model_validated()"
-# The validation layer's rows and the baseline each is read against, by CPU per request.
-VALIDATION_PAIRS = {"model_post_items": "hand_post_items", "model_healthz": "bare_flask"}
+# Rows read against a baseline by CPU per request: the validation layer's, and metrics on/off.
+VALIDATION_PAIRS = {
+    "model_post_items": "hand_post_items",
+    "model_healthz": "bare_flask",
+    "service_healthz": "metrics_off",  # the metrics hooks' cost
+}
 # Each service database row and the bare Flask + SQLAlchemy row doing the same query.
 DATABASE_PAIRS = {
     "service_get_item": "sqla_get_item",
@@ -66,6 +70,7 @@ ROWS = (
     Row("limit", "limit: bare WSGI, gunicorn.conf.py"),
     Row("bare_flask", "bare Flask, gunicorn.conf.py"),
     Row("service_healthz", "service GET /healthz, gunicorn.conf.py"),
+    Row("metrics_off", "service GET /healthz, METRICS_PORT=0 (metrics off)"),
     *database_rows("", "SQLite"),
     Row(
         "hand_post_items",
@@ -104,7 +109,7 @@ def pythonpath(*paths: Path) -> str:
     return os.pathsep.join(str(p) for p in paths)
 
 
-def under_conf(bake: Bake, port: int, url: str, app: str | None = None) -> Command:
+def under_conf(bake: Bake, port: int, url: str, app: str | None = None, **extra: str) -> Command:
     """`gunicorn -c gunicorn.conf.py [app]` in the bake, production settings, on `port`."""
     paths = (bake.src, TEMPLATE) if app else (bake.src,)
     env = clean_env(
@@ -115,6 +120,7 @@ def under_conf(bake: Bake, port: int, url: str, app: str | None = None) -> Comma
         PYTHONPATH=pythonpath(*paths),
         DATABASE_URL=url,
         BENCH_PACKAGE=bake.package,
+        **extra,
     )
     argv = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *([app] if app else []))
     return Command(argv, bake.path, env)
@@ -154,6 +160,7 @@ def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple
         "limit": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_wsgi"),
         "bare_flask": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_flask"),
         "service_healthz": lambda port: under_conf(bake, port, service),
+        "metrics_off": lambda port: under_conf(bake, port, service, METRICS_PORT="0"),
         "hand_post_items": partial(under_conf, bake, url=service, app=HAND),
         "model_post_items": partial(under_conf, bake, url=service, app=MODEL),
         "model_healthz": partial(under_conf, bake, url=service, app=MODEL),

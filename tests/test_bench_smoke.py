@@ -24,6 +24,7 @@ HTTP_ROWS = (
     "limit",
     "bare_flask",
     "service_healthz",
+    "metrics_off",
     "service_post_items",
     "service_get_item",
     "sqla_post_items",
@@ -34,7 +35,7 @@ HTTP_ROWS = (
     "plain_gunicorn",
     "dev_server",
 )
-VALIDATION_ROWS = ("model_post_items", "model_healthz")
+VALIDATION_ROWS = ("model_post_items", "model_healthz", "service_healthz")
 DATABASE_ROWS = ("service_post_items", "service_get_item")
 POSTGRES_ROWS = tuple(f"{key}_pg" for key in (*DATABASE_ROWS, "sqla_post_items", "sqla_get_item"))
 # Rows served under gunicorn.conf.py, whose JSON access log must hold every request.
