@@ -17,7 +17,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from .servers import SECRET, Server, copy_project, free_port, serve
+from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
 RECYCLE_AFTER = 25  # requests per worker (no jitter): recycled many times per test
 
@@ -58,6 +58,8 @@ def metered(tmp_path: Path) -> Iterator[Metered]:
     """gunicorn as in production, recycling workers quickly, with metrics on a free port."""
     copy_project(tmp_path)
     port, directory = free_port(), tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_1.db").write_bytes(b"")  # an earlier master's leftovers
     env = {
         "APP_ENV": "production",
         "SECRET_KEY": SECRET,
@@ -78,6 +80,7 @@ def workers(server: Server) -> list[int]:
 
 
 def test_counts_stay_exact_while_workers_are_recycled(metered: Metered) -> None:
+    assert not (metered.directory / "counter_1.db").exists()  # emptied at start
     before = metered.counted()  # the start-up probes
     metered.hit(400)
     assert metered.counted() == before + 400
@@ -113,10 +116,13 @@ def test_metrics_are_served_on_their_port_only(metered: Metered) -> None:
 def test_the_exposition_is_valid(metered: Metered) -> None:
     metered.hit(5)
     requests.get(f"{metered.server.url}/no/such/path", timeout=5)
+    requests.get(f"{metered.server.url}/readyz", timeout=5)  # a database ping, if there is one
     text = metered.scrape()
     names = {family.name for family in text_string_to_metric_families(text)}
     expected = {"http_requests", "http_request_duration_seconds", "http_requests_in_progress"}
     assert expected | {"app_build_info"} <= names
+    if (PROJECT / "alembic.ini").exists():
+        assert "db_pool_connections_checked_out" in names
     assert 'route="<unmatched>"' in text
     promtool = shutil.which("promtool")
     if promtool is None:
