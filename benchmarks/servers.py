@@ -48,11 +48,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+_GIVEN: set[int] = set()  # ports handed out already: a server may not have bound its own yet
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on right now, and not handed out before by this process."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind((HOST, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 @dataclass(frozen=True)

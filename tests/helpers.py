@@ -73,11 +73,18 @@ def unrendered(project: Path) -> list[str]:
     return hits
 
 
+_GIVEN: set[int] = set()  # ports handed out already: a server may not have bound its own yet
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on right now, and not handed out before by this process."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def require(problem: str | None, install: str, variable: str) -> None:

@@ -24,11 +24,18 @@ PACKAGE_DIR = Path(package.__file__).resolve().parent
 SECRET = "s" * 48
 
 
+_GIVEN: set[int] = set()  # ports handed out already: a server may not have bound its own yet
+
+
 def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on right now, and not handed out before by this process."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def copy_project(dest: Path) -> Path:
