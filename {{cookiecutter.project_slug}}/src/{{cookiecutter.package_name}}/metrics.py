@@ -52,12 +52,21 @@ def start() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# (method, route, status) -> its counter and histogram series. labels() validates and locks on
+# every call; the label sets are few (routes are rules), so each is looked up once per worker.
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def count(response: Response) -> Response:
     """after_request (runs on handled errors too): count and time the answer."""
     if (started := g.pop("metrics_started", None)) is not None:
-        method, path = request.method, route()
-        REQUESTS.labels(method, path, str(response.status_code)).inc()
-        DURATION.labels(method, path).observe(time.perf_counter() - started)
+        key = (request.method, route(), response.status_code)
+        if (series := _series.get(key)) is None:
+            method, path, status = key
+            series = (REQUESTS.labels(method, path, str(status)), DURATION.labels(method, path))
+            _series[key] = series
+        series[0].inc()
+        series[1].observe(time.perf_counter() - started)
         IN_PROGRESS.dec()
     return response
 
