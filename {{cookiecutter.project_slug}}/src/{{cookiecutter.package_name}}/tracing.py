@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 from opentelemetry import context, propagate, trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+if TYPE_CHECKING:  # the SDK is imported only by a process that exports spans
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 from .log import TRACE_ID as TRACE_ID_ENVIRON
 
@@ -22,6 +24,8 @@ SERVICE_NAME = {{ cookiecutter.project_slug | tojson }}
 def exporter_from(environ: Mapping[str, str]) -> SpanExporter:
     """console, or OTLP over HTTP (which reads its endpoint and headers from OTEL_*)."""
     if environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter  # noqa: PLC0415
+
         return ConsoleSpanExporter()
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
         OTLPSpanExporter,
@@ -32,6 +36,10 @@ def exporter_from(environ: Mapping[str, str]) -> SpanExporter:
 
 def start_provider(exporter: SpanExporter | None = None) -> TracerProvider:
     """Install this process's provider: in each worker after fork, never in gunicorn's master."""
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
     name = os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
     provider.add_span_processor(BatchSpanProcessor(exporter or exporter_from(os.environ)))
@@ -42,8 +50,8 @@ def start_provider(exporter: SpanExporter | None = None) -> TracerProvider:
 def stop_provider() -> None:
     """Flush and stop (gunicorn's worker_exit), so a recycled worker's last spans are sent."""
     provider = trace.get_tracer_provider()
-    if isinstance(provider, TracerProvider):
-        provider.shutdown()
+    if callable(shutdown := getattr(provider, "shutdown", None)):  # the SDK's, once started
+        shutdown()
 
 
 def start_span() -> None:
