@@ -9,10 +9,12 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: test test-fast lint bench bake openapi clean
 
+# --no-deps: the lock is complete, as the service's Makefile explains; pip check proves it.
 $(STAMP): pyproject.toml $(SERVICE_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r '$(SERVICE_LOCK)'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r '$(SERVICE_LOCK)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check .
+	$(BIN)/python -m pip check --disable-pip-version-check
 	@touch $@
 
 test: $(STAMP)  ## every promise: hooks, bakes, linters, generated suites, fresh make test, Docker
