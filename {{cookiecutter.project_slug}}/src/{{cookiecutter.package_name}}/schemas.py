@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 NAME_LENGTH = 100  # models.Item.name holds as many
@@ -15,8 +15,17 @@ MAX_QUANTITY = 10_000
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 
-Stripped = StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
-Name = Annotated[str, Stripped]
+
+def stripped(name: str) -> str:
+    """The name as stored, without surrounding whitespace; blank once stripped is no name."""
+    if not (name := name.strip()):
+        raise ValueError("String should not be blank")
+    return name
+
+
+# The limits hold for the name as sent, as the document says (JSON Schema cannot strip first):
+# at most NAME_LENGTH characters, one of them not whitespace.
+Name = Annotated[str, Field(max_length=NAME_LENGTH, pattern=r"\S"), AfterValidator(stripped)]
 
 
 def json_integer(value: object) -> object:

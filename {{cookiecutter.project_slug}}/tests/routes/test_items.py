@@ -49,6 +49,8 @@ def test_a_taken_name_is_a_409(client: FlaskClient) -> None:
         ({"name": 5}, {"/name"}),
         ({"name": "   "}, {"/name"}),
         ({"name": "x" * 101}, {"/name"}),
+        ({"name": " " + "x" * 100}, {"/name"}),  # the limit holds before stripping, as documented
+        ({"name": " \x1c "}, {"/name"}),  # whitespace to str.strip, if not to the pattern's \S
         ({"name": "ok", "quantity": True}, {"/quantity"}),
         ({"name": "ok", "quantity": "3"}, {"/quantity"}),
         ({"name": "ok", "quantity": 1.5}, {"/quantity"}),
