@@ -14,6 +14,7 @@ from flask import Flask
 from gunicorn.config import Config
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.hooks import REQUEST_ID
 from {{ cookiecutter.package_name }}.log import (
     GunicornLogger,
     JsonFormatter,
@@ -88,6 +89,7 @@ def test_gunicorn_access_line_is_escaped_json() -> None:
     logger, buffer = access_logger()
     response = SimpleNamespace(status="404 NOT FOUND", headers=[("X-Request-ID", "r-1")], sent=9)
     environ = {
+        REQUEST_ID: "r-1",  # where hooks.RequestEdges keeps the id it also sent
         "REQUEST_METHOD": "GET",
         "PATH_INFO": '/a"b',
         "QUERY_STRING": "",
@@ -151,7 +153,7 @@ def test_gunicorn_logs_text_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "text")
     logger, buffer = access_logger()
     response = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", "r-2")], sent=2)
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "REMOTE_ADDR": "127.0.0.1"}
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", REQUEST_ID: "r-2"}
     logger.access(response, None, environ, dt.timedelta(milliseconds=1))
     line = buffer.getvalue().strip()
     assert "gunicorn.access [r-2] request" in line

@@ -49,8 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     headers.init_app(app)
     sessions.init_app(app)
     tracing.init_app(app)  # first: every later hook's log lines carry the trace id
-    metrics.init_app(app)  # before hooks: its clock starts first, and it counts their aborts
     hooks.init_app(app)
+    metrics.init_app(app)  # the outermost middleware: its clock covers every layer
     errors.init_app(app)
     routes.register(app)
     docs.init_app(app)

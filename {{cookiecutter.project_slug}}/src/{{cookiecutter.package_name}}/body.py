@@ -1,5 +1,5 @@
-"""Request bodies read defensively, so a broken body is the client's 4xx, never a 500 or a
-silently truncated payload: gunicorn streams bodies and trusts the client's framing."""
+"""Requests framed and bodies read defensively, so a broken request is the client's 4xx, never
+a 500 or a silently truncated payload: gunicorn streams bodies and trusts the client's framing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-from .errors import ValidationError
+from .errors import ValidationError, problem
+from .hooks import REQUEST_ID, new_request_id
+
+HOST_REQUIRED = "An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)."
 
 
 class GuardedInput:
@@ -45,12 +48,17 @@ class GuardedInput:
 
 
 class GuardedBodies:
-    """WSGI middleware installing GuardedInput before Flask builds the request."""
+    """WSGI middleware installing GuardedInput before Flask builds the request, and refusing
+    an HTTP/1.1 request without Host (out here it costs the others no Flask hook)."""
 
     def __init__(self, wsgi_app: Any, limit: int | None) -> None:
         self.wsgi_app, self.limit = wsgi_app, limit
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if "HTTP_HOST" not in environ and environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
+            rid = environ.get(REQUEST_ID) or new_request_id()
+            answer = problem(400, "Bad Request", HOST_REQUIRED, request_id=rid)
+            return answer(environ, start_response)
         # A request with neither header has no body (RFC 9112, section 6.3): nothing to guard.
         if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
             environ["wsgi.input"] = GuardedInput(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 from prometheus_client import Gauge
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -51,7 +51,6 @@ def init_app(app: Flask) -> None:
     if app.testing:
         Base.metadata.drop_all(engine)  # a clean schema per app; migrations are tested apart
         Base.metadata.create_all(engine)
-    app.after_request(commit_session)
     app.teardown_appcontext(close_session)
     app.register_error_handler(SQLAlchemyError, handle_database_error)
     add_readiness_check(app, "database", ping)
@@ -61,6 +60,8 @@ def session() -> Session:
     """The request's session, opened on first use: requests that need no database cost none."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"]()
+        if has_request_context():  # a request that opens no session pays no hook
+            after_this_request(commit_session)
     return g.db_session  # type: ignore[no-any-return]
 
 
@@ -73,7 +74,7 @@ def flush() -> None:
 
 
 def commit_session(response: Response) -> Response:
-    """after_request: commit what a successful view did; an error status commits nothing."""
+    """after_this_request: commit what a successful view did; an error status commits nothing."""
     opened: Session | None = g.get("db_session")
     if opened is None or response.status_code >= 400:
         return response

@@ -56,9 +56,11 @@ def init_app(app: Flask) -> None:
 
 
 def problem(status: int, title: str, detail: str, headers: Any = (), **extensions: Any) -> Response:
-    """Build a problem+json response carrying the request id."""
+    """Build a problem+json response carrying the request id (given, or the request's)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body.update(extensions, request_id=request_id())
+    body.update(extensions)
+    if "request_id" not in body:  # WSGI middleware passes it: no request context out there
+        body["request_id"] = request_id()
     return Response(json.dumps(body), status, headers=headers, mimetype=PROBLEM_JSON)
 
 

@@ -9,10 +9,11 @@ import os
 import sys
 from typing import Any
 
-from flask import g, has_request_context
+from flask import has_request_context, request
 from gunicorn import glogging
 
 from .config import log_format
+from .hooks import REQUEST_ID
 
 TRACE_ID = "tracing.trace_id"  # the environ key tracing.py stores a traced request's id under
 
@@ -28,8 +29,9 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id") and has_request_context():
-            record.request_id = g.get("request_id")
-            if (trace_id := g.get("trace_id")) is not None:
+            environ = request.environ
+            record.request_id = environ.get(REQUEST_ID)
+            if (trace_id := environ.get(TRACE_ID)) is not None:
                 record.trace_id = trace_id
         return True
 
@@ -120,7 +122,6 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
         access_log = self.access_log
         if not self.access_log_enabled or not access_log.isEnabledFor(logging.INFO):
             return
-        request_id = next((v for k, v in resp.headers if k.lower() == "x-request-id"), None)
         # What access_log.info() does, minus its walk up the stack for a caller's file and
         # line, which no access line shows: a tenth of the cost of logging each request.
         record = access_log.makeRecord(
@@ -132,7 +133,7 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
             (),
             None,
             extra={
-                "request_id": request_id,
+                "request_id": environ.get(REQUEST_ID),  # hooks.RequestEdges put it there
                 "remote_addr": environ.get("REMOTE_ADDR"),
                 "method": environ.get("REQUEST_METHOD"),
                 "path": environ.get("PATH_INFO"),

@@ -1,4 +1,4 @@
-"""RED metrics for Prometheus, counted in the request hooks and served on METRICS_PORT only:
+"""RED metrics for Prometheus, counted by a WSGI middleware and served on METRICS_PORT only:
 requests by method, route and status, their duration by method and route, and the requests in
 flight. Routes are URL rules (`/api/items/<int:item_id>`), so a scan of random paths adds one
 label value, not one per path. Under gunicorn each worker writes its own files (promfiles.py)."""
@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram
 
 from . import __version__, promfiles
@@ -40,56 +40,58 @@ BUILD = Gauge(
 )
 
 
-def route() -> str:
-    """The URL rule that matched, or one value for everything that did not."""
-    rule = request.url_rule
+def route(environ: dict[str, Any]) -> str:
+    """The URL rule Flask matched, or one value for everything that did not."""
+    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
     return rule.rule if rule is not None else UNMATCHED
 
 
-def start() -> None:
-    """before_request: one more request in flight."""
-    IN_PROGRESS.inc()
-    g.metrics_started = time.perf_counter()
+class Metrics:
+    """WSGI middleware: count and time every request, and serve GET /metrics on the metrics
+    socket only (the socket gunicorn accepted on decides, not a Host header a client forges).
 
-
-# (method, route, status) -> its counter and histogram series. labels() validates and locks on
-# every call; the label sets are few (routes are rules), so each is looked up once per worker.
-_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-
-
-def count(response: Response) -> Response:
-    """after_request (runs on handled errors too): count and time the answer."""
-    if (started := g.pop("metrics_started", None)) is not None:
-        key = (request.method, route(), response.status_code)
-        if (series := _series.get(key)) is None:
-            method, path, status = key
-            series = (REQUESTS.labels(method, path, str(status)), DURATION.labels(method, path))
-            _series[key] = series
-        series[0].inc()
-        series[1].observe(time.perf_counter() - started)
-        IN_PROGRESS.dec()
-    return response
-
-
-def finish(_error: BaseException | None = None) -> None:
-    """teardown_request: a request whose after_request never ran still leaves the gauge."""
-    if g.pop("metrics_started", None) is not None:
-        IN_PROGRESS.dec()
-
-
-class MetricsPort:
-    """WSGI middleware: on the metrics socket only GET /metrics, which the API port never serves.
-
-    The socket gunicorn accepted on decides, not the Host header a client may forge.
+    Out here a request costs no Flask hook or context lookup; the route comes from the
+    request object Flask keeps in the environ until the response has started.
     """
 
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], port: int) -> None:
-        self.wsgi_app, self.port = wsgi_app, port
+        self.wsgi_app, self.port, self.port_text = wsgi_app, port, str(port)
+        # (method, route, status) -> its counter and histogram series. labels() validates
+        # and locks on every call; routes are rules, so the label sets are few.
+        self.series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        # gunicorn sets SERVER_PORT from the listening socket; only a match costs a syscall.
+        if environ.get("SERVER_PORT") == self.port_text and self.on_metrics_socket(environ):
+            return self.serve(environ, start_response)
+        # Unless the app answers, an exception escaped it (only where Flask propagates them).
+        status, path = "500", UNMATCHED
+
+        def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal status, path
+            status, path = status_line[:3], route(environ)  # before Flask lets the request go
+            return start_response(status_line, headers, exc_info)
+
+        IN_PROGRESS.inc()
+        started = time.perf_counter()
+        try:
+            return self.wsgi_app(environ, start)
+        finally:
+            elapsed = time.perf_counter() - started
+            IN_PROGRESS.dec()
+            key = (environ["REQUEST_METHOD"], path, status)
+            if (series := self.series.get(key)) is None:
+                series = self.series[key] = (REQUESTS.labels(*key), DURATION.labels(*key[:2]))
+            series[0].inc()
+            series[1].observe(elapsed)
+
+    def on_metrics_socket(self, environ: dict[str, Any]) -> bool:
+        """Whether the connection came in on METRICS_PORT."""
         sock: socket.socket | None = environ.get("gunicorn.socket")
-        if sock is None or sock.getsockname()[1] != self.port:
-            return self.wsgi_app(environ, start_response)
+        return sock is not None and sock.getsockname()[1] == self.port
+
+    def serve(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """GET /metrics: the exposition of every worker's files; anything else 404."""
         if environ["PATH_INFO"] != "/metrics" or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not Found: this port serves GET /metrics only.\n"]
@@ -100,12 +102,8 @@ class MetricsPort:
 
 def init_app(app: Flask) -> None:
     """Count every request when METRICS_PORT is set (gunicorn binds it; config.py validates)."""
-    if not (port := app.config["METRICS_PORT"]):
-        return
-    app.before_request(start)
-    app.after_request(count)
-    app.teardown_request(finish)
-    app.wsgi_app = MetricsPort(app.wsgi_app, port)  # type: ignore[method-assign]
+    if port := app.config["METRICS_PORT"]:
+        app.wsgi_app = Metrics(app.wsgi_app, port)  # type: ignore[method-assign]
 
 
 def worker_started() -> None:

@@ -65,7 +65,7 @@ def start_span() -> None:
     )
     g.trace_token = context.attach(trace.set_span_in_context(span))
     g.trace_span = span
-    g.trace_id = request.environ[TRACE_ID_ENVIRON] = f"{span.get_span_context().trace_id:032x}"
+    request.environ[TRACE_ID_ENVIRON] = f"{span.get_span_context().trace_id:032x}"
 
 
 def record_status(response: Response) -> Response:
