@@ -7,7 +7,7 @@ SERVICE_LOCK := {{cookiecutter.project_slug}}/requirements-dev.lock
 # Two workers: bakes, linters and server tests overlap well on a small machine.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: test test-fast lint bench bake openapi clean
+.PHONY: test test-fast lint bench flamegraph bake openapi clean
 
 # --no-deps: the lock is complete, as the service's Makefile explains; pip check proves it.
 $(STAMP): pyproject.toml $(SERVICE_LOCK)
@@ -31,6 +31,9 @@ lint: $(STAMP)
 # variables (`make bench BENCH_DURATION=30 BENCH_DOCKER=0`) or BENCH_ARGS; needs wrk.
 bench: $(STAMP)  ## benchmark the baked defaults on loopback: one table, figures in build/bench.json
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+flamegraph: $(STAMP)  ## py-spy flame graph of the baked service's /healthz under load (build/flame/)
+	$(BIN)/python -m benchmarks.flame $(FLAME_ARGS)
 
 openapi: $(STAMP)  ## regenerate the service's committed openapi.json files after changing its API
 	$(BIN)/python -m tests.openapi_files

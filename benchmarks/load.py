@@ -51,6 +51,8 @@ class Load:
     errors: Counter[str] = field(default_factory=Counter)
     latency_us: Counter[int] = field(default_factory=Counter)
     server_cpu_s: float = 0.0  # CPU the server used meanwhile (its processes, not wrk's)
+    # Each folded run's server CPU per request in µs: one figure per interleaved round.
+    cpu_rounds_us: list[float] = field(default_factory=list)
 
     def add(self, other: Load) -> None:
         """Fold another run of the same row into this one."""
@@ -59,6 +61,7 @@ class Load:
         self.errors.update(other.errors)
         self.latency_us.update(other.latency_us)
         self.server_cpu_s += other.server_cpu_s
+        self.cpu_rounds_us.append(other.cpu_us_per_request)  # 0.0: no request answered
 
     @property
     def rps(self) -> float:

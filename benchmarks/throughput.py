@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import databases
+from . import cpu, databases
 from .bake import Bake
 from .common import HOST, TEMPLATE, BenchError, say
 from .load import Load, run_wrk, write_script
@@ -24,19 +24,6 @@ from .servers import Command, Server, clean_env, free_port, request, serving
 ITEM = {"name": "widget", "quantity": 2}
 BARE_SQLA = "benchmarks.apps:bare_sqlalchemy()"
 HAND, MODEL = "benchmarks.apps:hand_validated()", "benchmarks.apps:model_validated()"
-# Rows read against a baseline by CPU per request: the validation layer's, and metrics on/off.
-VALIDATION_PAIRS = {
-    "model_post_items": "hand_post_items",
-    "model_healthz": "bare_flask",
-    "service_healthz": "metrics_off",  # the metrics hooks' cost
-}
-# Each service database row and the bare Flask + SQLAlchemy row doing the same query.
-DATABASE_PAIRS = {
-    "service_get_item": "sqla_get_item",
-    "service_post_items": "sqla_post_items",
-    "service_get_item_pg": "sqla_get_item_pg",
-    "service_post_items_pg": "sqla_post_items_pg",
-}
 
 
 @dataclass(frozen=True)
@@ -250,7 +237,7 @@ def summarize(row: Row, load: Load, log: Path) -> dict[str, Any]:
         "p50_ms": round(load.percentile_ms(50), 3),
         "p99_ms": round(load.percentile_ms(99), 3),
         "errors": load.error_count,
-        "server_cpu_us_per_request": round(load.cpu_us_per_request),
+        "server_cpu_us_per_request": round(load.cpu_us_per_request),  # over all rounds
         "errors_by_kind": dict(load.errors),
     }
     if row.access_log:
@@ -259,28 +246,18 @@ def summarize(row: Row, load: Load, log: Path) -> dict[str, Any]:
 
 
 def add_ratios(results: dict[str, dict[str, Any]]) -> None:
-    """Each row's throughput against bare Flask and the limit, and its p99 against bare Flask."""
+    """Each row's throughput against bare Flask and the limit, its p99 against bare Flask, and
+    (on the same database) the service's item rows' throughput against bare Flask+SQLAlchemy."""
     flask, limit = results["bare_flask"], results["limit"]
     for result in results.values():
         result["vs_bare_flask"] = round(result["rps"] / flask["rps"], 3) if flask["rps"] else None
         result["vs_limit"] = round(result["rps"] / limit["rps"], 3) if limit["rps"] else None
         p99 = flask["p99_ms"]
         result["p99_vs_bare_flask"] = round(result["p99_ms"] / p99, 3) if p99 else None
-    for row, baseline in VALIDATION_PAIRS.items():
-        mine, base = results[row]["server_cpu_us_per_request"], results[baseline]
-        results[row]["cpu_vs_baseline"] = (
-            round(mine / base["server_cpu_us_per_request"], 3)
-            if base["server_cpu_us_per_request"]
-            else None
-        )
-        results[row]["cpu_added_us"] = mine - base["server_cpu_us_per_request"]
-    for service, bare in DATABASE_PAIRS.items():
-        if service not in results:
-            continue
-        base = results[bare]["rps"]
-        results[service]["vs_bare_sqlalchemy"] = (
-            round(results[service]["rps"] / base, 3) if base else None
-        )
+    for c in cpu.COMPARISONS:
+        if c.row in results and c.baseline.startswith("sqla_") and results[c.baseline]["rps"]:
+            ratio = results[c.row]["rps"] / results[c.baseline]["rps"]
+            results[c.row]["vs_bare_sqlalchemy"] = round(ratio, 3)
 
 
 def measure(
@@ -306,6 +283,7 @@ def measure(
     for row in rows:
         require_access_log(row, results[row.key])
     add_ratios(results)
+    cpu.add_comparisons(results, {key: load.cpu_rounds_us for key, load in loads.items()})
     return results
 
 

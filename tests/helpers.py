@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -95,3 +96,9 @@ def require(problem: str | None, install: str, variable: str) -> None:
     if os.environ.get(variable) == "1":
         pytest.fail(f"{message} ({variable}=1: a skip here is a failure)")
     pytest.skip(message)
+
+
+def require_wrk() -> None:
+    """wrk drives the load; skip with how to install it (fail under REQUIRE_WRK=1, as in CI)."""
+    missing = None if shutil.which("wrk") else "wrk is not installed"
+    require(missing, "install wrk (apt-get install wrk, or brew install wrk)", "REQUIRE_WRK")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from benchmarks import databases, runner
+from benchmarks import cpu, databases, runner
 from benchmarks.bake import Bake
 
 from .docker_support import require_engine
-from .helpers import TEMPLATE, require
+from .helpers import TEMPLATE, require_wrk
 
 HTTP_ROWS = (
     "limit",
@@ -68,12 +67,6 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def require_wrk() -> None:
-    """wrk drives the load; skip with how to install it (fail under REQUIRE_WRK=1, as in CI)."""
-    missing = None if shutil.which("wrk") else "wrk is not installed"
-    require(missing, "install wrk (apt-get install wrk, or brew install wrk)", "REQUIRE_WRK")
-
-
 @pytest.mark.xdist_group("bench")
 def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     require_wrk()
@@ -95,9 +88,15 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
         assert row["access_log_lines"] >= row["requests"], f"{key}: the JSON access log was off"
     for key in DATABASE_ROWS:
         assert is_number(report["http"][key]["vs_bare_sqlalchemy"]), key
-    for key in VALIDATION_ROWS:
-        assert is_number(report["http"][key]["cpu_vs_baseline"]), key
-        assert is_number(report["http"][key]["cpu_added_us"]), key
+    for comparison in cpu.COMPARISONS:
+        if comparison.row not in POSTGRES_ROWS:
+            vs = report["http"][comparison.row]["cpu_vs"][comparison.baseline]
+            assert is_number(vs["ratio"]), comparison
+            assert is_number(vs["added_us"]), comparison
+            assert vs["rounds"] == 1, comparison
+            assert vs["iqr"] == [vs["ratio"]] * 2, "one round, no spread"
+    for key in HTTP_ROWS:
+        assert is_number(report["http"][key]["server_cpu"]["median_us"]), key
     assert not set(POSTGRES_ROWS) & set(report["http"]), "no PostgreSQL rows without Docker"
 
     for reloader in ("watchdog", "stat"):

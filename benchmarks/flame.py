@@ -1,0 +1,88 @@
+"""`make flamegraph`: py-spy samples the service's gunicorn workers while wrk loads one route,
+and writes a flame graph SVG (benchmarks/README.md shows the ones its diary talks about)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import databases
+from .bake import Bake, bake_defaults
+from .common import TEMPLATE, BenchError, say
+from .load import run_wrk, write_script, wrk_binary
+from .servers import free_port, serving
+from .throughput import under_conf
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The route, how long, and where the SVG goes."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.flame", description=__doc__)
+    parser.add_argument("--path", default="/healthz", help="the GET route to load")
+    parser.add_argument("--duration", type=int, default=10, help="seconds sampled under load")
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--output", type=Path, default=TEMPLATE / "build" / "flame" / "healthz.svg")
+    parser.add_argument("--bake", type=Path, help="an existing bake of the defaults to profile")
+    return parser.parse_args(argv)
+
+
+def py_spy() -> str:
+    """The py-spy beside this interpreter (the template's venv) or on PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise BenchError("py-spy is not installed (make flamegraph installs it into .venv)")
+    return found
+
+
+def record(bake: Bake, options: argparse.Namespace, work: Path) -> None:
+    """Serve the bake under gunicorn.conf.py, load it, and sample every worker meanwhile."""
+    url = databases.sqlite_urls(work)["service"]
+    databases.migrate(bake, [url])
+    port = free_port()
+    with serving({"service": (under_conf(bake, port, url), port)}, work / "logs") as servers:
+        server = servers["service"]
+        script = write_script(work / "load.lua", None)
+        run_wrk(server.url(options.path), 1, 32, 1, script)  # warm-up
+        load = subprocess.Popen(  # a second longer than the sampling, so it covers all of it
+            [wrk_binary(), "--threads=1", "--connections=32", f"--duration={options.duration + 1}s",
+             server.url(options.path)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        options.output.parent.mkdir(parents=True, exist_ok=True)
+        spy = [py_spy(), "record", "--pid", str(server.process.pid), "--subprocesses",
+               "--nonblocking", f"--rate={options.rate}", f"--duration={options.duration}",
+               "--format=flamegraph", f"--output={options.output}"]  # fmt: skip
+        subprocess.run(spy, check=True, capture_output=True, timeout=options.duration + 60)
+        load.wait(timeout=options.duration + 60)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Bake (unless given one), record, say where the SVG is."""
+    options = parse(argv)
+    with tempfile.TemporaryDirectory(prefix="flame-") as scratch:
+        work = Path(scratch)
+        try:
+            if options.bake:
+                answers = json.loads((options.bake / ".cookiecutter.json").read_text())
+                package = answers["cookiecutter"]["package_name"]
+                bake = Bake(options.bake.resolve(), package, "", secrets.token_hex(24))
+            else:
+                bake, _ = bake_defaults(work / "bake")
+            say(f"sampling {options.path} for {options.duration} s")
+            record(bake, options, work)
+        except (BenchError, subprocess.CalledProcessError) as error:
+            print(f"flame: {error}", file=sys.stderr)
+            return 1
+    say(f"wrote {options.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
