@@ -1,10 +1,12 @@
-"""`make flamegraph`: py-spy samples the service's gunicorn workers while wrk loads one route,
+"""`make flamegraph`: py-spy samples a gunicorn worker of the service while wrk loads one route,
 and writes a flame graph SVG (benchmarks/README.md shows the ones its diary talks about)."""
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -17,7 +19,7 @@ from . import databases
 from .bake import Bake, bake_defaults
 from .common import TEMPLATE, BenchError, say
 from .load import run_wrk, write_script, wrk_binary
-from .servers import free_port, serving
+from .servers import descendants, free_port, serving
 from .throughput import under_conf
 
 
@@ -42,7 +44,7 @@ def py_spy() -> str:
 
 
 def record(bake: Bake, options: argparse.Namespace, work: Path) -> None:
-    """Serve the bake under gunicorn.conf.py, load it, and sample every worker meanwhile."""
+    """Serve the bake under gunicorn.conf.py, load it, and sample a worker meanwhile."""
     url = databases.sqlite_urls(work)["service"]
     databases.migrate(bake, [url])
     port = free_port()
@@ -56,11 +58,21 @@ def record(bake: Bake, options: argparse.Namespace, work: Path) -> None:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         options.output.parent.mkdir(parents=True, exist_ok=True)
-        spy = [py_spy(), "record", "--pid", str(server.process.pid), "--subprocesses",
+        worker = descendants(server.process.pid)[1]  # one worker: all run the same code
+        spy = [py_spy(), "record", "--pid", str(worker),
                "--nonblocking", f"--rate={options.rate}", f"--duration={options.duration}",
                "--format=flamegraph", f"--output={options.output}"]  # fmt: skip
         subprocess.run(spy, check=True, capture_output=True, timeout=options.duration + 60)
         load.wait(timeout=options.duration + 60)
+    retitle(options.output, f"GET {options.path}: one gunicorn worker under wrk, py-spy")
+
+
+def retitle(svg: Path, title: str) -> None:
+    """Replace the drawing's title, py-spy's command line, which names this machine's paths."""
+    drawing = re.sub(
+        r'(<text id="title"[^>]*>)[^<]*', rf"\g<1>{html.escape(title)}", svg.read_text()
+    )
+    svg.write_text(drawing)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
