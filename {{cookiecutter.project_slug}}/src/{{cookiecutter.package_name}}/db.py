@@ -6,7 +6,15 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, Response, after_this_request, current_app, g, has_request_context
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    has_request_context,
+    request,
+)
 from prometheus_client import Gauge
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -27,6 +35,7 @@ from .models import Base
 from .routes.health import add_readiness_check
 
 log = logging.getLogger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_AFTER = 5  # seconds a client is asked to wait while the database is unreachable
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 CHECKED_OUT = Gauge(
@@ -60,7 +69,9 @@ def session() -> Session:
     """The request's session, opened on first use: requests that need no database cost none."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"]()
-        if has_request_context():  # a request that opens no session pays no hook
+        # Only a request that may write pays for a commit: GET, HEAD and OPTIONS are safe
+        # methods (RFC 9110, section 9.2.1), so their sessions are closed, never committed.
+        if has_request_context() and request.method not in SAFE_METHODS:
             after_this_request(commit_session)
     return g.db_session  # type: ignore[no-any-return]
 

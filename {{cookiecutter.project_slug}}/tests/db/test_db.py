@@ -30,7 +30,7 @@ def hooked(tmp_path: Path) -> Flask:
     app = create_app({"APP_ENV": "development", "DATABASE_URL": url})
 
     # app.route, not app.post: flask-openapi3's app.post hands URL variables to a path model only.
-    @app.route("/t/<outcome>", methods=["POST"])
+    @app.route("/t/<outcome>", methods=["GET", "POST"])
     def write(outcome: str) -> tuple[str, int]:
         db.session().add(Item(name=outcome))
         db.session().flush()
@@ -46,6 +46,11 @@ def hooked(tmp_path: Path) -> Flask:
 def test_a_successful_view_is_committed(hooked: Flask) -> None:
     assert hooked.test_client().post("/t/ok").status_code == 201
     assert count(hooked) == 1
+
+
+def test_a_safe_method_never_commits(hooked: Flask) -> None:
+    assert hooked.test_client().get("/t/ok").status_code == 201
+    assert count(hooked) == 0  # a GET that writes is a bug: its write is rolled back
 
 
 @pytest.mark.parametrize("outcome", ["fail", "abort"])
