@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import TEMPLATE, BenchError
+from .common import TEMPLATE, BenchError, executable
 
 
 @dataclass(frozen=True)
@@ -31,11 +29,7 @@ class Bake:
 
 def cookiecutter_cli() -> str:
     """The cookiecutter beside this interpreter (the template's venv), else the one on PATH."""
-    beside = Path(sys.executable).with_name("cookiecutter")
-    found = str(beside) if beside.exists() else shutil.which("cookiecutter")
-    if found is None:
-        raise BenchError("cookiecutter is not installed (make bench installs it into .venv)")
-    return found
+    return executable("cookiecutter", "make bench installs it into .venv")
 
 
 def bake_defaults(output: Path) -> tuple[Bake, float]:

@@ -8,7 +8,6 @@ import html
 import json
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from . import databases
 from .bake import Bake, bake_defaults
-from .common import TEMPLATE, BenchError, say
+from .common import TEMPLATE, BenchError, executable, say
 from .load import run_wrk, write_script, wrk_binary
 from .servers import descendants, free_port, serving
 from .throughput import under_conf
@@ -36,11 +35,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def py_spy() -> str:
     """The py-spy beside this interpreter (the template's venv) or on PATH."""
-    beside = Path(sys.executable).with_name("py-spy")
-    found = str(beside) if beside.exists() else shutil.which("py-spy")
-    if found is None:
-        raise BenchError("py-spy is not installed (make flamegraph installs it into .venv)")
-    return found
+    return executable("py-spy", "make flamegraph installs it into .venv")
 
 
 def record(bake: Bake, options: argparse.Namespace, work: Path) -> None:
