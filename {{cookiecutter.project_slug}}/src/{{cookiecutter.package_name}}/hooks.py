@@ -16,7 +16,7 @@ from flask import Flask, got_request_exception, request
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID = "request_id"  # the environ key of the request's id
+REQUEST_ID = "hooks.request_id"  # the environ key of the id (namespaced, as PEP 3333 asks)
 _REQUEST_ID_ENVIRON = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 _REQUEST_ID_LOWER = REQUEST_ID_HEADER.lower()
 # A client's id is kept only if it is short, printable ASCII safe in a header and a log line.
