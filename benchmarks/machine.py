@@ -73,7 +73,11 @@ def line(machine: dict[str, Any]) -> str:
     docker = f", Docker {machine['docker']}" if machine.get("docker") else ""
     start, end = machine["load_average_start"], machine.get("load_average_end", "?")
     load = f"1-min load average {start} → {end}"
+    clock = {"cgroup": "exact, a cgroup per server", "ticks": "scheduler ticks"}.get(
+        machine.get("cpu_clock", ""), machine.get("cpu_clock", "?")
+    )
     return (
         f"{machine['cores']} cores ({machine['cpu']}), {machine['os']}, "
-        f"Python {machine['python']}; {packages}; wrk {machine['wrk']}{docker}; {load}"
+        f"Python {machine['python']}; {packages}; wrk {machine['wrk']}{docker}; {load}; "
+        f"server CPU time: {clock}"
     )

@@ -143,6 +143,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     report["startup"] = {"gunicorn": startup.gunicorn_start(bake, workdir, options.starts)}
     report["docker"] = docker_part(options, bake)
     report["machine"]["load_average_end"] = round(os.getloadavg()[0], 2)
+    clocks = {row["cpu_clock"] for row in report["http"].values()}
+    report["machine"]["cpu_clock"] = clocks.pop() if len(clocks) == 1 else "mixed"
     report["targets"] = table.evaluate(report)
     return report
 

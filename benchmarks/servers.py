@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cpuclock
 from .common import HOST, BenchError, tail
 
 # The bench measures the defaults: none of the service's variables may leak in from the shell.
@@ -79,6 +80,7 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    cgroup: Path | None = None  # its own, where the bench may make one: exact CPU time
 
     def url(self, path: str) -> str:
         """The loopback URL of a path on this server."""
@@ -86,6 +88,8 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server, its live children and the children it reaped."""
+        if self.cgroup is not None:
+            return cpuclock.usage_seconds(self.cgroup)
         return process_ticks(self.process.pid) / CLOCK_TICKS
 
 
@@ -136,20 +140,20 @@ def start(name: str, command: Command, port: int, log: Path) -> Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return Server(name, process, port, log)
+    return Server(name, process, port, log, cpuclock.own_cgroup(name, process.pid))
 
 
 def stop(server: Server, timeout: float = 30) -> None:
     """SIGTERM the server's process group (as a container runtime would), SIGKILL if it lingers."""
     process = server.process
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    cpuclock.remove(server.cgroup)
 
 
 def request(

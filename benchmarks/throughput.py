@@ -279,7 +279,10 @@ def measure(
         for row in rows:
             check_answer(row, servers[row.key])
         loads = drive(rows, servers, scripts, plan)
+        clocks = {key: "cgroup" if server.cgroup else "ticks" for key, server in servers.items()}
     results = {row.key: summarize(row, loads[row.key], logs / f"{row.key}.log") for row in rows}
+    for key, result in results.items():
+        result["cpu_clock"] = clocks[key]  # cgroup: exact; ticks: sampled by the scheduler
     for row in rows:
         require_access_log(row, results[row.key])
     add_ratios(results)

@@ -97,6 +97,8 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
             assert vs["iqr"] == [vs["ratio"]] * 2, "one round, no spread"
     for key in HTTP_ROWS:
         assert is_number(report["http"][key]["server_cpu"]["median_us"]), key
+    assert report["machine"]["cpu_clock"] in ("cgroup", "ticks")
+    assert "server CPU time: " in result.stdout
     assert not set(POSTGRES_ROWS) & set(report["http"]), "no PostgreSQL rows without Docker"
 
     for reloader in ("watchdog", "stat"):
