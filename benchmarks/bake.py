@@ -42,6 +42,11 @@ def bake_defaults(output: Path) -> tuple[Bake, float]:
     if result.returncode != 0:
         raise BenchError(f"cookiecutter exited {result.returncode}: {result.stderr.strip()[-500:]}")
     (project,) = [p for p in output.iterdir() if (p / ".cookiecutter.json").is_file()]
+    return baked(project), seconds
+
+
+def baked(project: Path) -> Bake:
+    """A bake already on disk, as its .cookiecutter.json describes it."""
     answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     secret = secrets.token_hex(24)  # 48 characters, as production requires at least 32
-    return Bake(project, answers["package_name"], answers["python_version"], secret), seconds
+    return Bake(project.resolve(), answers["package_name"], answers["python_version"], secret)

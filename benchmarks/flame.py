@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -15,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import databases
-from .bake import Bake, bake_defaults
+from .bake import Bake, bake_defaults, baked
 from .common import TEMPLATE, BenchError, executable, say
 from .load import run_wrk, write_script, wrk_binary
 from .servers import descendants, free_port, serving
@@ -76,12 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="flame-") as scratch:
         work = Path(scratch)
         try:
-            if options.bake:
-                answers = json.loads((options.bake / ".cookiecutter.json").read_text())
-                package = answers["cookiecutter"]["package_name"]
-                bake = Bake(options.bake.resolve(), package, "", secrets.token_hex(24))
-            else:
-                bake, _ = bake_defaults(work / "bake")
+            bake = baked(options.bake) if options.bake else bake_defaults(work / "bake")[0]
             say(f"sampling {options.path} for {options.duration} s")
             record(bake, options, work)
         except (BenchError, subprocess.CalledProcessError) as error:
