@@ -4,6 +4,7 @@ follows the document's links from a created item to reading, changing and deleti
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
+
+from {{ cookiecutter.package_name }}.schemas import NOT_BLANK
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
@@ -62,10 +66,20 @@ def test_the_live_service_keeps_its_contract(live: Server) -> None:
     assert "Traceback" not in stdout + stderr
 
 
+def test_the_servers_own_limits_are_answered_as_documented(live: Server) -> None:
+    """gunicorn refuses an over-long request line itself: the document says so, and how."""
+    document = requests.get(f"{live.url}/openapi.json", timeout=10).json()
+    documented = document["paths"]["/healthz"]["get"]["responses"]["414"]
+    answer = requests.get(f"{live.url}/healthz", params={"pad": "x" * 5000}, timeout=10)
+    assert answer.status_code == 414
+    assert answer.headers["Content-Type"] in documented["content"]
+
+
 def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
     """The same run fails once the document promises what the service does not do."""
     # A blank name is refused, but without its pattern the document would admit one.
-    promise = (PROJECT / "openapi.json").read_text().replace('"pattern": "\\\\S"', '"pattern": ""')
+    pattern = f'"pattern": {json.dumps(NOT_BLANK)}'
+    promise = (PROJECT / "openapi.json").read_text().replace(pattern, '"pattern": ""')
     (tmp_path / "openapi.json").write_text(promise)
     result = run_schemathesis(
         str(tmp_path / "openapi.json"),

@@ -17,6 +17,12 @@ from .errors import PROBLEM_JSON
 from .schemas import Problem
 
 COMPONENTS = "#/components/schemas/"
+# gunicorn answers these itself, as text/html, before the app sees the request: a request line
+# longer than limit_request_line (4094 bytes) or a header beyond limit_request_field_size.
+SERVER_LIMITS = {
+    "414": {"description": "URI Too Long (gunicorn)", "content": {"text/html": {}}},
+    "431": {"description": "Header Fields Too Large (gunicorn)", "content": {"text/html": {}}},
+}
 # Models named by reference in responses and request bodies, with the mode to render them in.
 _referenced: dict[type[BaseModel], JsonSchemaMode] = {}
 
@@ -65,6 +71,7 @@ def document(app: OpenAPI) -> dict[str, Any]:
                 # array; those with a body declare theirs as problem+json.
                 if "application/json" in operation["responses"].get("422", {}).get("content", {}):
                     del operation["responses"]["422"]
+                operation["responses"].update(copy.deepcopy(SERVER_LIMITS))
         _, schemas = models_json_schema(
             list(_referenced.items()),
             ref_template=COMPONENTS + "{model}",

@@ -16,16 +16,26 @@ MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 
 
+# Whitespace as JSON Schema's patterns know it (ECMA-262's \s), so that the service and its
+# document agree on what a blank name is: str.strip() alone would also take \x1c-\x1f and \x85,
+# and pydantic's own \S (Rust's) would still count \ufeff as a letter.
+WHITESPACE = (
+    "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+NOT_BLANK = "[^" + "".join(f"\\u{ord(space):04x}" for space in WHITESPACE) + "]"
+
+
 def stripped(name: str) -> str:
     """The name as stored, without surrounding whitespace; blank once stripped is no name."""
-    if not (name := name.strip()):
+    if not (name := name.strip(WHITESPACE)):
         raise ValueError("String should not be blank")
     return name
 
 
 # The limits hold for the name as sent, as the document says (JSON Schema cannot strip first):
 # at most NAME_LENGTH characters, one of them not whitespace.
-Name = Annotated[str, Field(max_length=NAME_LENGTH, pattern=r"\S"), AfterValidator(stripped)]
+Name = Annotated[str, Field(max_length=NAME_LENGTH, pattern=NOT_BLANK), AfterValidator(stripped)]
 
 
 def json_integer(value: object) -> object:

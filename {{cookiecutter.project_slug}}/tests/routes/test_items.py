@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from {{ cookiecutter.package_name }}.schemas import WHITESPACE
+
 from ..db.support import create
 
 
@@ -50,7 +52,7 @@ def test_a_taken_name_is_a_409(client: FlaskClient) -> None:
         ({"name": "   "}, {"/name"}),
         ({"name": "x" * 101}, {"/name"}),
         ({"name": " " + "x" * 100}, {"/name"}),  # the limit holds before stripping, as documented
-        ({"name": " \x1c "}, {"/name"}),  # whitespace to str.strip, if not to the pattern's \S
+        ({"name": " \u3000\ufeff "}, {"/name"}),  # whitespace to JSON Schema's \s
         ({"name": "ok", "quantity": True}, {"/quantity"}),
         ({"name": "ok", "quantity": "3"}, {"/quantity"}),
         ({"name": "ok", "quantity": 1.5}, {"/quantity"}),
@@ -64,6 +66,20 @@ def test_invalid_payloads_are_422(client: FlaskClient, payload: object, pointers
     assert response.mimetype == "application/problem+json"
     assert response.json is not None
     assert {e["pointer"] for e in response.json["errors"]} == pointers
+
+
+@pytest.mark.parametrize("space", WHITESPACE)
+def test_a_name_of_json_schemas_whitespace_is_blank(client: FlaskClient, space: str) -> None:
+    assert client.post("/api/items", json={"name": space * 2}).status_code == 422
+
+
+@pytest.mark.parametrize("other", ["\x1c", "\x1f", "\x85"])
+def test_what_only_python_calls_whitespace_is_a_name(client: FlaskClient, other: str) -> None:
+    """The document's pattern admits these, so the service must too (str.strip() would not)."""
+    response = client.post("/api/items", json={"name": f" {other} "})
+    assert response.status_code == 201
+    assert response.json is not None
+    assert response.json["name"] == other
 
 
 def test_read_missing_is_404(client: FlaskClient) -> None:
