@@ -95,6 +95,19 @@ def test_read_honours_if_none_match(client: FlaskClient) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("tags", "status"),
+    [('"1"', 304), ('W/"1"', 304), ('"0", "1"', 304), ("*", 304), ('"2"', 200), ("junk", 200)],
+)
+def test_if_none_match_compares_weakly(client: FlaskClient, tags: str, status: int) -> None:
+    """RFC 9110, 13.1.2: a weak tag matches too, * matches any item; a 304 has no body."""
+    item = create(client, "widget")
+    response = client.get(f"/api/items/{item['id']}", headers={"If-None-Match": tags})
+    assert response.status_code == status
+    assert response.headers["ETag"] == '"1"'
+    assert (response.get_data() == b"") is (status == 304)
+
+
 def test_list_pages_with_an_opaque_cursor(client: FlaskClient) -> None:
     names = [f"item-{n:02d}" for n in range(7)]
     for name in names:
