@@ -26,7 +26,6 @@ from . import (
     tracing,
 )
 from .config import load_settings
-from .schemas import Problem
 
 # The project's name and description as the generator was told them: the document's info.
 ABOUT = json.loads((files(__package__ or __name__) / "about.json").read_text(encoding="utf-8"))
@@ -40,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
         doc_ui=False,  # docs.py serves the contract and its page
         security_schemes={},  # none yet; left None, the document would be invalid
         operation_id_callback=openapi.operation_id,
-        validation_error_model=Problem,
+        validation_error_model=errors.Problem,
         validation_error_callback=errors.reject,
     )
     app.config.from_mapping(load_settings(overrides=config))

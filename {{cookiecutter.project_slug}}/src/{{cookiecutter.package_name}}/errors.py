@@ -10,11 +10,30 @@ from flask import Flask, Response
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnprocessableEntity
 
 from .hooks import request_id
-from .schemas import Parameters
+from .schemas import Absent, Model, Parameters
 
 PROBLEM_JSON = "application/problem+json"
 # Headers of the HTML error response that describe its body rather than the error.
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
+
+
+class FieldError(Model):
+    """What is wrong with one field: a JSON pointer into the body, or a parameter's name."""
+
+    pointer: str | Absent = None
+    parameter: str | Absent = None
+    message: str
+
+
+class Problem(Model):
+    """An error (RFC 9457); extensions such as `errors` and `checks` may follow."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    request_id: str
+    errors: list[FieldError] | Absent = None
 
 
 class ValidationError(UnprocessableEntity):

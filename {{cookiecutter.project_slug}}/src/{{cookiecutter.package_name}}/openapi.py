@@ -15,8 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .errors import PROBLEM_JSON
-from .schemas import Problem
+from .errors import PROBLEM_JSON, Problem
 
 COMPONENTS = "#/components/schemas/"
 # gunicorn answers these itself, as text/html, before the app sees the request: a request line

@@ -138,22 +138,3 @@ class IfNoneMatch(Parameters):
     """A read that names the current ETag is answered 304 without a body."""
 
     if_none_match: str | Absent = Field(None, alias="If-None-Match", description="ETags, or *")
-
-
-class FieldError(Model):
-    """What is wrong with one field: a JSON pointer into the body, or a parameter's name."""
-
-    pointer: str | Absent = None
-    parameter: str | Absent = None
-    message: str
-
-
-class Problem(Model):
-    """An error (RFC 9457); extensions such as `errors` and `checks` may follow."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    request_id: str
-    errors: list[FieldError] | Absent = None
