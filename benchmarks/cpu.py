@@ -32,6 +32,20 @@ COMPARISONS = (
 )
 
 
+def blocks(keys: list[str]) -> list[list[str]]:
+    """The rows in groups that a round loads back to back: a row with every row it is judged
+    against (transitively), so that a pair is measured about a second apart, not a whole round.
+    The machine's speed drifts within seconds (benchmarks/README.md), and the pair drifts less."""
+    group = {key: [key] for key in keys}
+    for c in COMPARISONS:
+        if c.row in group and c.baseline in group and group[c.row] is not group[c.baseline]:
+            merged = group[c.row] + group[c.baseline]
+            for key in merged:
+                group[key] = merged
+    unique = {id(members): members for members in group.values()}
+    return [sorted(members, key=keys.index) for members in unique.values()]
+
+
 def quartiles(values: list[float]) -> tuple[float, float, float]:
     """First quartile, median and third quartile (one value: itself three times)."""
     if len(values) < 2:

@@ -212,17 +212,23 @@ def load_once(row: Row, server: Server, script: Path, plan: LoadPlan, seconds: i
 def drive(
     rows: tuple[Row, ...], servers: dict[str, Server], scripts: dict[str, Path], plan: LoadPlan
 ) -> dict[str, Load]:
-    """Warm every server up, then load each row one slice per round, in a seeded shuffled order."""
+    """Warm every server up, then load each row one slice per round, in a seeded shuffled
+    order that keeps each row beside the rows it is judged against (cpu.blocks)."""
     if plan.warmup:
         say(f"warming up each server for {plan.warmup} s")
         for row in rows:
             load_once(row, servers[row.key], scripts[row.key], plan, plan.warmup)
     loads = {row.key: Load() for row in rows}
     rounds, order = slices(plan.duration, plan.slice), random.Random(0)
+    by_key = {row.key: row for row in rows}
+    groups = cpu.blocks(list(by_key))
     for number, seconds in enumerate(rounds, 1):
         say(f"load round {number}/{len(rounds)}: {seconds} s on each of {len(rows)} rows")
-        for row in order.sample(rows, len(rows)):
-            loads[row.key].add(load_once(row, servers[row.key], scripts[row.key], plan, seconds))
+        for group in order.sample(groups, len(groups)):
+            for row in (by_key[key] for key in order.sample(group, len(group))):
+                loads[row.key].add(
+                    load_once(row, servers[row.key], scripts[row.key], plan, seconds)
+                )
     return loads
 
 

@@ -21,6 +21,17 @@ def test_a_drifting_machine_moves_both_rows_not_the_ratio() -> None:
     assert cpu.summary(baseline) == {"median_us": 200.0, "iqr_us": [150.0, 250.0]}
 
 
+def test_a_round_loads_each_row_beside_its_baselines() -> None:
+    keys = ["limit", "bare_flask", "service_healthz", "sqla_get_item", "metrics_off"]
+    keys += ["service_get_item", "dev_server"]
+    assert cpu.blocks(keys) == [
+        ["limit"],
+        ["bare_flask", "service_healthz", "metrics_off"],
+        ["sqla_get_item", "service_get_item"],
+        ["dev_server"],
+    ]
+
+
 def http(ratio: float, iqr: list[float]) -> dict[str, dict[str, object]]:
     """A report's HTTP part with one comparison: the service's /healthz against bare Flask."""
     vs = {"ratio": ratio, "iqr": iqr, "added_us": 1.0, "rounds": 9}

@@ -26,7 +26,8 @@ SERVER_LIMITS = {
 }
 # Models named by reference in responses and request bodies, with the mode to render them in.
 _referenced: dict[type[BaseModel], JsonSchemaMode] = {}
-# Header models of the views that read those headers themselves, by operation id.
+# Header models of the views that read those headers themselves, by view name (operation_id
+# makes that the operation's id).
 _read_headers: dict[str, type[BaseModel]] = {}
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -46,7 +47,7 @@ def reads_headers(model: type[BaseModel]) -> Callable[[View], View]:
     """Document the model's headers on the view's operation; the view reads them itself.
 
     For a `header: Model` argument flask-openapi3 copies every request header into a dict to
-    validate the model on each request (15 µs); headers that Werkzeug parses anyway
+    validate the model on each request (about 15 µs); headers that Werkzeug parses anyway
     (`request.if_match`) and that take any string gain nothing from it.
     """
 
