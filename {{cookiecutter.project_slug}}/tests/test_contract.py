@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from {{ cookiecutter.package_name }}.schemas import NOT_BLANK
+from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
@@ -78,7 +78,7 @@ def test_the_servers_own_limits_are_answered_as_documented(live: Server) -> None
 def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
     """The same run fails once the document promises what the service does not do."""
     # A blank name is refused, but without its pattern the document would admit one.
-    pattern = f'"pattern": {json.dumps(NOT_BLANK)}'
+    pattern = f'"pattern": {json.dumps(NAME_PATTERN)}'
     promise = (PROJECT / "openapi.json").read_text().replace(pattern, '"pattern": ""')
     (tmp_path / "openapi.json").write_text(promise)
     result = run_schemathesis(

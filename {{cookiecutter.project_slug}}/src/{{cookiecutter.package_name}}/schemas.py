@@ -23,19 +23,28 @@ WHITESPACE = (
     "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
-NOT_BLANK = "[^" + "".join(f"\\u{ord(space):04x}" for space in WHITESPACE) + "]"
+NUL = "\x00"  # no PostgreSQL text can hold it, so no database here is asked to
+_SPACES = "".join(f"\\u{ord(space):04x}" for space in WHITESPACE)
+NAME_PATTERN = f"^[^\\u0000]*[^\\u0000{_SPACES}][^\\u0000]*$"  # no NUL, one non-space
 
 
 def stripped(name: str) -> str:
     """The name as stored, without surrounding whitespace; blank once stripped is no name."""
+    if NUL in name:
+        raise ValueError("String should not contain NUL (U+0000)")
     if not (name := name.strip(WHITESPACE)):
         raise ValueError("String should not be blank")
     return name
 
 
 # The limits hold for the name as sent, as the document says (JSON Schema cannot strip first):
-# at most NAME_LENGTH characters, one of them not whitespace.
-Name = Annotated[str, Field(max_length=NAME_LENGTH, pattern=NOT_BLANK), AfterValidator(stripped)]
+# at most NAME_LENGTH characters, one of them not whitespace, none of them NUL. stripped() checks
+# the pattern's two rules itself, to say which one a name broke.
+Name = Annotated[
+    str,
+    Field(max_length=NAME_LENGTH, json_schema_extra={"pattern": NAME_PATTERN}),
+    AfterValidator(stripped),
+]
 
 
 def json_integer(value: object) -> object:
