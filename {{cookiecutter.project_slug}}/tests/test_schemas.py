@@ -9,7 +9,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN, NUL, WHITESPACE, stripped
 
-# Python's re reads the pattern's \uXXXX escapes and classes as ECMA-262 does.
+# Python's re reads the pattern's \u escapes and character classes as ECMA-262 does.
 ODD = [NUL, "\x1c", "\x85", "\u200b", "a", "é"]
 NAMES = {c * n for c in [*WHITESPACE, *ODD] for n in (1, 2)} | {
     f"{a}{b}" for a in [" ", NUL, "a"] for b in [*WHITESPACE, *ODD]

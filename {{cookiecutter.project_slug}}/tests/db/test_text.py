@@ -14,7 +14,7 @@ from .support import MERGE, create
 
 ODD_NAMES = [
     "ok\x01\x1f\x7f",  # control characters other than NUL
-    "\x85\u200b\u2060",  # what Python or Unicode, but not JSON Schema, calls space
+    "\x85\u200b\u2060",  # space to Python, or zero-width, but not in JSON Schema's \s
     "🦄 \U0010ffff",  # beyond the BMP: four bytes in UTF-8, two UTF-16 units in JSON
     "é" * 100,  # the length limit counts characters, not bytes
     "a\u0301",  # a combining accent, stored as sent (no normalisation)
