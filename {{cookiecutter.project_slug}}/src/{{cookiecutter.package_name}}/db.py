@@ -76,18 +76,21 @@ def session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
-def flush() -> None:
-    """Write now; 412 when a concurrent writer changed a versioned row since we read it."""
+def commit() -> None:
+    """Commit a view's writes once it has made them, before its response is built: SQLite
+    lets one writer in at a time, from its first write to its commit. A concurrent writer's
+    change to a versioned row since we read it is a 412."""
     try:
-        session().flush()
+        session().commit()
     except StaleDataError:
         raise PreconditionFailed("The item was changed by another request.") from None
 
 
 def commit_session(response: Response) -> Response:
-    """after_this_request: commit what a successful view did; an error status commits nothing."""
+    """after_this_request: commit what a successful view left uncommitted; an error status
+    commits nothing."""
     opened: Session | None = g.get("db_session")
-    if opened is None or response.status_code >= 400:
+    if opened is None or response.status_code >= 400 or not opened.in_transaction():
         return response
     try:
         opened.commit()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask, abort, g
@@ -13,7 +18,7 @@ from {{ cookiecutter.package_name }} import db
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.models import Item
 
-from .support import migrate
+from .support import MERGE, create, migrate
 
 
 def count(app: Flask) -> int:
@@ -65,6 +70,37 @@ def test_an_exception_rolls_back_and_returns_the_connection(hooked: Flask) -> No
     assert count(hooked) == 0
     engine = hooked.extensions["db"].kw["bind"]
     assert engine.pool.checkedout() == 0
+
+
+def test_item_writes_let_the_next_writer_in_before_answering(hooked: Flask, tmp_path: Path) -> None:
+    """SQLite admits one writer from its first write to its commit: the item views commit
+    before their response is built, where a view that only flushes still holds the lock."""
+    held: list[str] = []
+
+    def probe(name: str) -> None:
+        view: Callable[..., Any] = hooked.view_functions[name]
+
+        @functools.wraps(view)
+        def probed(**kwargs: Any) -> Any:
+            response = view(**kwargs)
+            with closing(sqlite3.connect(tmp_path / "t.db", timeout=0)) as other:
+                try:
+                    other.execute("BEGIN IMMEDIATE")  # take the writer lock, or fail at once
+                except sqlite3.OperationalError:
+                    held.append(name)
+            return response
+
+        hooked.view_functions[name] = probed
+
+    for name in ("write", "items.create_item", "items.update_item", "items.delete_item"):
+        probe(name)
+    client = hooked.test_client()
+    item = create(client, "widget")
+    url = f"/api/items/{item['id']}"
+    assert client.patch(url, json={"quantity": 3}, content_type=MERGE).status_code == 200
+    assert client.delete(url).status_code == 204
+    assert client.post("/t/ok").status_code == 201
+    assert held == ["write"]  # the control: its flush holds the lock until commit_session
 
 
 def test_requests_without_the_database_open_no_session(app: Flask) -> None:

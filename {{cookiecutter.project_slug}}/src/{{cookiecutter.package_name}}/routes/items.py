@@ -81,7 +81,7 @@ def create_item(body: ItemIn) -> Response:
     """Create an item: 201 with Location; a taken name is 409."""
     item = Item(**body.model_dump())
     db.session().add(item)
-    db.session().flush()  # a taken name fails here: db's handler answers 409
+    db.commit()  # a taken name fails here: db's handler answers 409
     response = represent(item, 201)
     response.headers["Location"] = url_for(".get_item", item_id=item.id)
     return response
@@ -135,7 +135,7 @@ def update_item(path: ItemPath) -> Response:
     for field, value in changes:
         setattr(item, field, value)
     item.updated_at = utcnow()  # always an UPDATE, so even a no-op patch checks the version
-    db.flush()
+    db.commit()
     return represent(item)
 
 
@@ -146,5 +146,5 @@ def delete_item(path: ItemPath) -> tuple[str, int]:
     item = find(path.item_id)
     check_if_match(item)
     db.session().delete(item)
-    db.flush()
+    db.commit()
     return "", 204
