@@ -7,7 +7,7 @@ SERVICE_LOCK := {{cookiecutter.project_slug}}/requirements-dev.lock
 # Two workers: bakes, linters and server tests overlap well on a small machine.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: test test-fast lint bench flamegraph bake openapi clean
+.PHONY: test test-fast lint bench flamegraph layers bake openapi clean
 
 # --no-deps: the lock is complete, as the service's Makefile explains; pip check proves it.
 $(STAMP): pyproject.toml $(SERVICE_LOCK)
@@ -34,6 +34,9 @@ bench: $(STAMP)  ## benchmark the baked defaults on loopback: one table, figures
 
 flamegraph: $(STAMP)  ## py-spy flame graph of the baked service's /healthz under load (build/flame/)
 	$(BIN)/python -m benchmarks.flame $(FLAME_ARGS)
+
+layers: $(STAMP)  ## each layer's CPU per request, read inside the gunicorn workers, beside bare Flask's
+	$(BIN)/python -m benchmarks.layers $(LAYERS_ARGS)
 
 openapi: $(STAMP)  ## regenerate the service's committed openapi.json files after changing its API
 	$(BIN)/python -m tests.openapi_files

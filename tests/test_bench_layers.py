@@ -1,0 +1,48 @@
+"""`make layers`: each layer's CPU per request, read inside the workers of a real gunicorn."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import TEMPLATE, require_wrk
+
+# The service's WSGI layers, outermost first: each clock includes the ones inside it.
+NESTED = (
+    "metrics.Metrics",
+    "hooks.RequestEdges",
+    "headers.SecurityHeaders",
+    "body.GuardedBodies",
+    "Flask.wsgi_app",
+)
+
+
+@pytest.mark.xdist_group("bench")
+def test_layers_are_timed_inside_the_workers_of_both_apps() -> None:
+    require_wrk()
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.layers", "--rounds=1", "--seconds=1"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {
+        cells[0]: cells[1:]
+        for line in result.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+    service = [float(rows[name][0]) for name in NESTED]
+    assert service == sorted(service, reverse=True), f"not nested: {service}"
+    assert 0 < service[-1] < service[0]
+    for phase in ("Flask.wsgi_app", "Flask.dispatch_request", "view /healthz"):
+        assert float(rows[phase][1]) > 0, f"bare Flask's {phase} was not timed"
+    counted = re.search(r"service ([\d,]+), bare Flask ([\d,]+)", result.stdout)
+    assert counted is not None
+    assert min(int(n.replace(",", "")) for n in counted.groups()) > 0
