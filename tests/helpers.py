@@ -32,6 +32,18 @@ def schema_check(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> <args>` from the template's root (a `make` target's command)."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def bake(output_dir: Path, **answers: str) -> Path:
     """Bake the template without prompts, with these answers; return the project directory."""
     return Path(

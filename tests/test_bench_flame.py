@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .helpers import TEMPLATE, require_wrk
+from .helpers import require_wrk, run_module
 
 
 @pytest.mark.xdist_group("bench")
 def test_flamegraph_samples_the_service_under_load(tmp_path: Path) -> None:
     require_wrk()
     svg = tmp_path / "healthz.svg"
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.flame", "--duration=2", f"--output={svg}"],
-        cwd=TEMPLATE,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_module("benchmarks.flame", "--duration=2", f"--output={svg}")
     assert result.returncode == 0, result.stderr[-3000:]
     drawing = svg.read_text()
     assert "<svg" in drawing

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
-from .helpers import TEMPLATE, require_wrk
+from .helpers import require_wrk, run_module
 
 # The service's WSGI layers, outermost first: each clock includes the ones inside it.
 NESTED = (
@@ -23,14 +21,7 @@ NESTED = (
 @pytest.mark.xdist_group("bench")
 def test_layers_are_timed_inside_the_workers_of_both_apps() -> None:
     require_wrk()
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.layers", "--rounds=1", "--seconds=1"],
-        cwd=TEMPLATE,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_module("benchmarks.layers", "--rounds=1", "--seconds=1")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {
         cells[0]: cells[1:]
