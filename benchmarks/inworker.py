@@ -114,5 +114,10 @@ def service() -> Flask:
 
 
 def bare_flask() -> Flask:
-    """The bench's bare Flask app, instrumented alike: the baseline."""
+    """The bench's bare Flask app, instrumented alike: `/healthz`'s baseline."""
     return instrumented(apps.bare_flask)
+
+
+def bare_sqlalchemy() -> Flask:
+    """The bench's bare Flask+SQLAlchemy app, instrumented alike: the item read's baseline."""
+    return instrumented(apps.bare_sqlalchemy())

@@ -18,19 +18,25 @@ from .bake import bake_defaults, baked
 from .common import BenchError, say
 from .inworker import timed
 from .load import run_wrk, write_script
-from .servers import free_port, serving
+from .servers import free_port, request, serving
 from .throughput import under_conf
 
-APPS = {
-    "service": "benchmarks.inworker:service()",
-    "bare Flask": "benchmarks.inworker:bare_flask()",
-}
+SERVICE = "benchmarks.inworker:service()"
+# --route: what each app is asked, and the baseline that answers the same without the layers.
+ROUTES = {
+    "healthz": ("/healthz", "bare Flask", "benchmarks.inworker:bare_flask()", "/healthz"),
+    "item": ("/api/items/1", "bare Flask+SQLAlchemy", "benchmarks.inworker:bare_sqlalchemy()",
+             "/items/1"),
+}  # fmt: skip
+ITEM = b'{"name": "layers", "quantity": 2}'
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The route, the load and the bake."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.layers", description=__doc__)
-    parser.add_argument("--path", default="/healthz", help="the GET route to load")
+    parser.add_argument(
+        "--route", choices=ROUTES, default="healthz", help="GET /healthz, or GET one item (SQLite)"
+    )
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per app")
     parser.add_argument("--seconds", type=int, default=2, help="seconds of load per round")
     parser.add_argument("--connections", type=int, default=32)
@@ -61,19 +67,21 @@ def timer_cost() -> float:
 
 
 def table(figures: dict[str, tuple[int, dict[str, int]]], options: argparse.Namespace) -> str:
-    """µs per request of every timed name, outermost first, service beside bare Flask."""
+    """µs per request of every timed name, outermost first, service beside its baseline."""
+    path, baseline, _, baseline_path = ROUTES[options.route]
     per_request = {
         app: {name: spent / requests / 1000 for name, spent in ns.items()}
         for app, (requests, ns) in figures.items()
     }
-    service, bare = per_request["service"], per_request["bare Flask"]
+    service, bare = per_request["service"], per_request[baseline]
     names = sorted(service | bare, key=lambda name: -max(service.get(name, 0), bare.get(name, 0)))
     lines = [
-        f"CPU time per request inside the workers, GET {options.path}: {options.rounds} rounds x "
-        f"{options.seconds} s per app, {options.connections} connections; a clock includes the "
-        f"clocks inside it, each of which adds about {timer_cost():.2f} µs.",
+        f"CPU time per request inside the workers, GET {path} (baseline: {baseline}, GET "
+        f"{baseline_path}): {options.rounds} rounds x {options.seconds} s per app, "
+        f"{options.connections} connections; a clock includes the clocks inside it, each of "
+        f"which adds about {timer_cost():.2f} µs.",
         "",
-        "| timed (with everything it calls) | service µs | bare Flask µs | difference µs |",
+        f"| timed (with everything it calls) | service µs | {baseline} µs | difference µs |",
         "| --- | --- | --- | --- |",
     ]
     for name in names:
@@ -89,22 +97,29 @@ def table(figures: dict[str, tuple[int, dict[str, int]]], options: argparse.Name
 def measure(options: argparse.Namespace, work: Path) -> dict[str, tuple[int, dict[str, int]]]:
     """Serve both apps under gunicorn.conf.py, load them in turn, and read the workers' totals."""
     bake = baked(options.bake) if options.bake else bake_defaults(work / "bake")[0]
-    url = databases.sqlite_urls(work)["service"]
-    databases.migrate(bake, [url])
+    path, baseline, baseline_app, baseline_path = ROUTES[options.route]
+    apps = {"service": (SERVICE, path), baseline: (baseline_app, baseline_path)}
+    urls = databases.sqlite_urls(work)
+    databases.migrate(bake, urls.values())
     specs, reports = {}, {}
-    for name, app in APPS.items():
-        reports[name] = work / name.replace(" ", "-")
+    for (name, (app, _)), url in zip(apps.items(), urls.values(), strict=True):
+        reports[name] = work / f"report-{len(reports)}"
         reports[name].mkdir()
         port = free_port()
         command = under_conf(bake, port, url, app, BENCH_LAYERS_DIR=str(reports[name]))
         specs[name] = (command, port)
     script = write_script(work / "load.lua", None)
     with serving(specs, work / "logs") as servers:
+        if options.route == "item":  # the item the GETs read: the first created, id 1
+            for name, (_, target) in apps.items():
+                collection, json_ = target.rsplit("/", 1)[0], {"Content-Type": "application/json"}
+                status, _ = request(servers[name].port, collection, "POST", ITEM, json_)
+                if status != 201:
+                    raise BenchError(f"{name}: POST {collection} answered {status}, not 201")
         for round_ in range(options.rounds):
             say(f"round {round_ + 1}/{options.rounds}: {options.seconds} s on each app")
-            for name in APPS:
-                url_ = servers[name].url(options.path)
-                run_wrk(url_, options.seconds, options.connections, 1, script)
+            for name, (_, target) in apps.items():
+                run_wrk(servers[name].url(target), options.seconds, options.connections, 1, script)
     return {name: totals(directory) for name, directory in reports.items()}  # after the exits
 
 

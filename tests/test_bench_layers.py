@@ -19,9 +19,18 @@ NESTED = (
 
 
 @pytest.mark.xdist_group("bench")
-def test_layers_are_timed_inside_the_workers_of_both_apps() -> None:
+@pytest.mark.parametrize(
+    ("route", "views", "baseline"),
+    [
+        ("healthz", ("/healthz", "/healthz"), "bare Flask"),
+        ("item", ("/api/items/<int:item_id>", "/items/<int:item_id>"), "bare Flask+SQLAlchemy"),
+    ],
+)
+def test_layers_are_timed_inside_the_workers_of_both_apps(
+    route: str, views: tuple[str, str], baseline: str
+) -> None:
     require_wrk()
-    result = run_module("benchmarks.layers", "--rounds=1", "--seconds=1")
+    result = run_module("benchmarks.layers", f"--route={route}", "--rounds=1", "--seconds=1")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {
         cells[0]: cells[1:]
@@ -32,8 +41,9 @@ def test_layers_are_timed_inside_the_workers_of_both_apps() -> None:
     service = [float(rows[name][0]) for name in NESTED]
     assert service == sorted(service, reverse=True), f"not nested: {service}"
     assert 0 < service[-1] < service[0]
-    for phase in ("Flask.wsgi_app", "Flask.dispatch_request", "view /healthz"):
-        assert float(rows[phase][1]) > 0, f"bare Flask's {phase} was not timed"
-    counted = re.search(r"service ([\d,]+), bare Flask ([\d,]+)", result.stdout)
+    assert float(rows[f"view {views[0]}"][0]) > 0, "the service's view was not timed"
+    for phase in ("Flask.wsgi_app", "Flask.dispatch_request", f"view {views[1]}"):
+        assert float(rows[phase][1]) > 0, f"the baseline's {phase} was not timed"
+    counted = re.search(rf"service ([\d,]+), {re.escape(baseline)} ([\d,]+)", result.stdout)
     assert counted is not None
     assert min(int(n.replace(",", "")) for n in counted.groups()) > 0
