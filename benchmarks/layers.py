@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from . import databases
 from .bake import bake_defaults, baked
@@ -22,13 +23,25 @@ from .servers import free_port, request, serving
 from .throughput import under_conf
 
 SERVICE = "benchmarks.inworker:service()"
-# --route: what each app is asked, and the baseline that answers the same without the layers.
-ROUTES = {
-    "healthz": ("/healthz", "bare Flask", "benchmarks.inworker:bare_flask()", "/healthz"),
-    "item": ("/api/items/1", "bare Flask+SQLAlchemy", "benchmarks.inworker:bare_sqlalchemy()",
-             "/items/1"),
-}  # fmt: skip
 ITEM = b'{"name": "layers", "quantity": 2}'
+JSON = {"Content-Type": "application/json"}
+
+
+class Route(NamedTuple):
+    """What the service is asked, and the baseline that answers the same without the layers."""
+
+    path: str
+    baseline: str
+    baseline_app: str
+    baseline_path: str
+
+
+ROUTES = {
+    "healthz": Route("/healthz", "bare Flask", "benchmarks.inworker:bare_flask()", "/healthz"),
+    "item": Route(
+        "/api/items/1", "bare Flask+SQLAlchemy", "benchmarks.inworker:bare_sqlalchemy()", "/items/1"
+    ),
+}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -66,9 +79,12 @@ def timer_cost() -> float:
     return (time.thread_time_ns() - started) / calls / 1000
 
 
-def table(figures: dict[str, tuple[int, dict[str, int]]], options: argparse.Namespace) -> str:
+def table(
+    figures: dict[str, tuple[int, dict[str, int]]], options: argparse.Namespace, clock_us: float
+) -> str:
     """µs per request of every timed name, outermost first, service beside its baseline."""
-    path, baseline, _, baseline_path = ROUTES[options.route]
+    route = ROUTES[options.route]
+    baseline = route.baseline
     per_request = {
         app: {name: spent / requests / 1000 for name, spent in ns.items()}
         for app, (requests, ns) in figures.items()
@@ -76,10 +92,10 @@ def table(figures: dict[str, tuple[int, dict[str, int]]], options: argparse.Name
     service, bare = per_request["service"], per_request[baseline]
     names = sorted(service | bare, key=lambda name: -max(service.get(name, 0), bare.get(name, 0)))
     lines = [
-        f"CPU time per request inside the workers, GET {path} (baseline: {baseline}, GET "
-        f"{baseline_path}): {options.rounds} rounds x {options.seconds} s per app, "
+        f"CPU time per request inside the workers, GET {route.path} (baseline: {baseline}, GET "
+        f"{route.baseline_path}): {options.rounds} rounds x {options.seconds} s per app, "
         f"{options.connections} connections; a clock includes the clocks inside it, each of "
-        f"which adds about {timer_cost():.2f} µs.",
+        f"which adds about {clock_us:.2f} µs.",
         "",
         f"| timed (with everything it calls) | service µs | {baseline} µs | difference µs |",
         "| --- | --- | --- | --- |",
@@ -97,8 +113,11 @@ def table(figures: dict[str, tuple[int, dict[str, int]]], options: argparse.Name
 def measure(options: argparse.Namespace, work: Path) -> dict[str, tuple[int, dict[str, int]]]:
     """Serve both apps under gunicorn.conf.py, load them in turn, and read the workers' totals."""
     bake = baked(options.bake) if options.bake else bake_defaults(work / "bake")[0]
-    path, baseline, baseline_app, baseline_path = ROUTES[options.route]
-    apps = {"service": (SERVICE, path), baseline: (baseline_app, baseline_path)}
+    route = ROUTES[options.route]
+    apps = {
+        "service": (SERVICE, route.path),
+        route.baseline: (route.baseline_app, route.baseline_path),
+    }
     urls = databases.sqlite_urls(work)
     databases.migrate(bake, urls.values())
     specs, reports = {}, {}
@@ -112,8 +131,8 @@ def measure(options: argparse.Namespace, work: Path) -> dict[str, tuple[int, dic
     with serving(specs, work / "logs") as servers:
         if options.route == "item":  # the item the GETs read: the first created, id 1
             for name, (_, target) in apps.items():
-                collection, json_ = target.rsplit("/", 1)[0], {"Content-Type": "application/json"}
-                status, _ = request(servers[name].port, collection, "POST", ITEM, json_)
+                collection = target.rsplit("/", 1)[0]
+                status, _ = request(servers[name].port, collection, "POST", ITEM, JSON)
                 if status != 201:
                     raise BenchError(f"{name}: POST {collection} answered {status}, not 201")
         for round_ in range(options.rounds):
@@ -132,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BenchError as error:
             print(f"layers: {error}", file=sys.stderr)
             return 1
-    print(table(figures, options))
+    print(table(figures, options, timer_cost()))
     return 0
 
 
