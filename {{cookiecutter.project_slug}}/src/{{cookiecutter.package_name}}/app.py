@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     metrics.init_app(app)  # the outermost middleware: its clock covers every layer
     errors.init_app(app)
     routes.register(app)
+    openapi.init_app(app)  # after the routes: it unwraps the views that validate nothing
     docs.init_app(app)
     if hops := app.config["TRUSTED_PROXY_COUNT"]:
         # Only behind that many proxies may X-Forwarded-* be believed.
