@@ -1,7 +1,8 @@
 """The baseline rows' apps: the limit (bare WSGI), one-route Flask with the same JSON as
-/healthz, bare Flask + SQLAlchemy doing what the items resource does to the database, and the
-validation pair: one POST /items validated by hand (the service before its API contract) and
-by flask-openapi3 with the bake's pydantic model (after), neither storing anything."""
+/healthz (alone, and inside the service's WSGI middlewares), bare Flask + SQLAlchemy doing
+what the items resource does to the database, and the validation pair: one POST /items
+validated by hand (the service before its API contract) and by flask-openapi3 with the bake's
+pydantic model (after), neither storing anything."""
 
 # Served under the baked gunicorn.conf.py with the app overridden on the command line
 # (`gunicorn -c gunicorn.conf.py benchmarks.apps:bare_wsgi`), so logging and workers match.
@@ -37,6 +38,22 @@ bare_flask = Flask(__name__)
 def healthz() -> dict[str, str]:
     """The one route, written as the service writes its own."""
     return {"status": "ok"}
+
+
+def bare_flask_in_middlewares() -> Flask:
+    """`benchmarks.apps:bare_flask_in_middlewares()`: the one route inside the bake's own WSGI
+    middlewares (body guard, security headers, request id and timing, metrics), wrapped in
+    create_app's order and configured from the environment as the service is: what those
+    middlewares cost bare Flask, which no change inside the service's Flask app can cut."""
+    package = os.environ["BENCH_PACKAGE"]
+    settings = importlib.import_module(f"{package}.config").load_settings()
+    app = Flask(__name__)
+    app.get("/healthz")(healthz)
+    # Only the middlewares' settings: a SECRET_KEY would give bare Flask signed sessions.
+    app.config.update({key: settings[key] for key in ("MAX_CONTENT_LENGTH", "METRICS_PORT")})
+    for layer in ("body", "headers", "hooks", "metrics"):
+        importlib.import_module(f"{package}.{layer}").init_app(app)
+    return app
 
 
 def bare_sqlalchemy() -> Flask:

@@ -29,9 +29,12 @@ class Target:
     value: float | None
     met: bool | None  # None: not measured in this run (e.g. no Docker engine)
     note: str = ""  # after the value: the spread of the rounds it came from
+    judged: bool = True  # False: a reading shown beside the targets, with no limit
 
     def cell(self) -> str:
         """How the target reads in the table."""
+        if not self.judged:
+            return f"{self.wants}: {self.value:g} (no target{self.note})"
         if self.met is None:
             return f"{self.wants}: not measured"
         return f"{self.wants}: {'met' if self.met else 'MISSED'} ({self.value:g}{self.note})"
@@ -45,6 +48,10 @@ def cpu_targets(http: dict[str, dict[str, Any]]) -> list[Target]:
         if (vs := http.get(c.row, {}).get("cpu_vs", {}).get(c.baseline)) is None:
             continue
         ratio, (q1, q3) = vs["ratio"], vs["iqr"]
+        if c.limit is None:
+            note = f"; IQR {q1:.2f}-{q3:.2f}"
+            targets.append(Target(c.row, f"CPU/req vs {c.against}", ratio, None, note, False))
+            continue
         noisy = q3 - q1 > abs(ratio - c.limit)
         note = f"; IQR {q1:.2f}-{q3:.2f}" + (", wider than the gap" if noisy else "")
         targets.append(

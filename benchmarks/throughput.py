@@ -24,6 +24,7 @@ from .servers import Command, Server, clean_env, free_port, request, serving
 ITEM = {"name": "widget", "quantity": 2}
 BARE_SQLA = "benchmarks.apps:bare_sqlalchemy()"
 HAND, MODEL = "benchmarks.apps:hand_validated()", "benchmarks.apps:model_validated()"
+IN_MIDDLEWARES = "benchmarks.apps:bare_flask_in_middlewares()"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def database_rows(suffix: str, database: str) -> tuple[Row, ...]:
 ROWS = (
     Row("limit", "limit: bare WSGI, gunicorn.conf.py"),
     Row("bare_flask", "bare Flask, gunicorn.conf.py"),
+    Row("bare_middlewares", "bare Flask inside the service's WSGI middlewares"),
     Row("service_healthz", "service GET /healthz, gunicorn.conf.py"),
     Row("metrics_off", "service GET /healthz, METRICS_PORT=0 (metrics off)"),
     *database_rows("", "SQLite"),
@@ -146,6 +148,7 @@ def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple
     builders: dict[str, Callable[[int], Command]] = {
         "limit": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_wsgi"),
         "bare_flask": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_flask"),
+        "bare_middlewares": partial(under_conf, bake, url=service, app=IN_MIDDLEWARES),
         "service_healthz": lambda port: under_conf(bake, port, service),
         "metrics_off": lambda port: under_conf(bake, port, service, METRICS_PORT="0"),
         "hand_post_items": partial(under_conf, bake, url=service, app=HAND),

@@ -48,3 +48,10 @@ def test_the_target_cell_says_when_the_spread_is_wider_than_the_gap() -> None:
     (missed,) = table.cpu_targets(http(1.25, [1.2, 1.3]))
     assert not missed.met
     assert "MISSED (1.25; IQR 1.20-1.30)" in missed.cell()
+
+
+def test_a_reading_is_shown_without_a_verdict() -> None:
+    vs = {"ratio": 1.2, "iqr": [1.1, 1.3], "added_us": 40.0, "rounds": 9}
+    (reading,) = table.cpu_targets({"bare_middlewares": {"cpu_vs": {"bare_flask": vs}}})
+    assert not reading.judged
+    assert reading.cell() == "CPU/req vs bare Flask: 1.2 (no target; IQR 1.10-1.30)"

@@ -22,6 +22,7 @@ from .helpers import TEMPLATE, require_wrk
 HTTP_ROWS = (
     "limit",
     "bare_flask",
+    "bare_middlewares",
     "service_healthz",
     "metrics_off",
     "service_post_items",
