@@ -34,12 +34,22 @@ class Route(NamedTuple):
     baseline: str
     baseline_app: str
     baseline_path: str
+    method: str = "GET"
+    script: str | None = None  # the wrk Lua that sets the request up
 
 
 ROUTES = {
     "healthz": Route("/healthz", "bare Flask", "benchmarks.inworker:bare_flask()", "/healthz"),
     "item": Route(
         "/api/items/1", "bare Flask+SQLAlchemy", "benchmarks.inworker:bare_sqlalchemy()", "/items/1"
+    ),
+    "create": Route(
+        "/api/items",
+        "bare Flask+SQLAlchemy",
+        "benchmarks.inworker:bare_sqlalchemy()",
+        "/items",
+        "POST",
+        "post_item.lua",
     ),
 }
 
@@ -48,7 +58,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The route, the load and the bake."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.layers", description=__doc__)
     parser.add_argument(
-        "--route", choices=ROUTES, default="healthz", help="GET /healthz, or GET one item (SQLite)"
+        "--route",
+        choices=ROUTES,
+        default="healthz",
+        help="GET /healthz, GET one item or create items (SQLite)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per app")
     parser.add_argument("--seconds", type=int, default=2, help="seconds of load per round")
@@ -92,10 +105,10 @@ def table(
     service, bare = per_request["service"], per_request[baseline]
     names = sorted(service | bare, key=lambda name: -max(service.get(name, 0), bare.get(name, 0)))
     lines = [
-        f"CPU time per request inside the workers, GET {route.path} (baseline: {baseline}, GET "
-        f"{route.baseline_path}): {options.rounds} rounds x {options.seconds} s per app, "
-        f"{options.connections} connections; a clock includes the clocks inside it, each of "
-        f"which adds about {clock_us:.2f} µs.",
+        f"CPU time per request inside the workers, {route.method} {route.path} (baseline: "
+        f"{baseline}, {route.method} {route.baseline_path}): {options.rounds} rounds x "
+        f"{options.seconds} s per app, {options.connections} connections; a clock includes the "
+        f"clocks inside it, each of which adds about {clock_us:.2f} µs.",
         "",
         f"| timed (with everything it calls) | service µs | {baseline} µs | difference µs |",
         "| --- | --- | --- | --- |",
@@ -127,7 +140,7 @@ def measure(options: argparse.Namespace, work: Path) -> dict[str, tuple[int, dic
         port = free_port()
         command = under_conf(bake, port, url, app, BENCH_LAYERS_DIR=str(reports[name]))
         specs[name] = (command, port)
-    script = write_script(work / "load.lua", None)
+    script = write_script(work / "load.lua", route.script)
     with serving(specs, work / "logs") as servers:
         if options.route == "item":  # the item the GETs read: the first created, id 1
             for name, (_, target) in apps.items():

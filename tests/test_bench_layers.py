@@ -24,6 +24,7 @@ NESTED = (
     [
         ("healthz", ("/healthz", "/healthz"), "bare Flask"),
         ("item", ("/api/items/<int:item_id>", "/items/<int:item_id>"), "bare Flask+SQLAlchemy"),
+        ("create", ("/api/items", "/items"), "bare Flask+SQLAlchemy"),
     ],
 )
 def test_layers_are_timed_inside_the_workers_of_both_apps(
