@@ -119,5 +119,5 @@ def bare_flask() -> Flask:
 
 
 def bare_sqlalchemy() -> Flask:
-    """The bench's bare Flask+SQLAlchemy app, instrumented alike: the item read's baseline."""
+    """The bench's bare Flask+SQLAlchemy app, instrumented alike: the item routes' baseline."""
     return instrumented(apps.bare_sqlalchemy())
