@@ -48,12 +48,12 @@ def cpu_targets(http: dict[str, dict[str, Any]]) -> list[Target]:
         if (vs := http.get(c.row, {}).get("cpu_vs", {}).get(c.baseline)) is None:
             continue
         ratio, (q1, q3) = vs["ratio"], vs["iqr"]
+        spread = f"; IQR {q1:.2f}-{q3:.2f}"
         if c.limit is None:
-            note = f"; IQR {q1:.2f}-{q3:.2f}"
-            targets.append(Target(c.row, f"CPU/req vs {c.against}", ratio, None, note, False))
+            targets.append(Target(c.row, f"CPU/req vs {c.against}", ratio, None, spread, False))
             continue
         noisy = q3 - q1 > abs(ratio - c.limit)
-        note = f"; IQR {q1:.2f}-{q3:.2f}" + (", wider than the gap" if noisy else "")
+        note = spread + (", wider than the gap" if noisy else "")
         targets.append(
             Target(c.row, f"CPU/req ≤ {c.limit:.2f}x {c.against}", ratio, ratio <= c.limit, note)
         )
