@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document. flask-openapi3 collects paths, parameters and request bodies from
 the routes' models; the helpers here describe responses (problem+json errors, headers, links),
-and `document` finishes it; `main` prints it for `make openapi`."""
+and `document` finishes it; `main` prints it for `make openapi`. `init_app` serves the views
+flask-openapi3 has nothing to validate for without its per-request wrapper."""
 
 from __future__ import annotations
 
