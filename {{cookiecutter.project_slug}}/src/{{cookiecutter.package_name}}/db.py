@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 
 from flask import (
     Flask,
@@ -57,6 +58,9 @@ def init_app(app: Flask) -> None:
     event.listen(engine, "checkout", lambda *_: CHECKED_OUT.inc())
     event.listen(engine, "checkin", lambda *_: CHECKED_OUT.dec())
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+    # The engine's pooled connections go with the app: tests build apps by the hundred, and
+    # Python 3.13 warns about every SQLite connection left to the garbage collector.
+    weakref.finalize(app, engine.dispose).atexit = False
     if app.testing:
         Base.metadata.drop_all(engine)  # a clean schema per app; migrations are tested apart
         Base.metadata.create_all(engine)
