@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from .docker_support import BASE_IMAGE, require_engine
 from .helpers import BIN, DEPENDABOT, TEMPLATE, WORKFLOW, bake, run, schema_check, unrendered
 
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", TEMPLATE / "build" / "artifacts"))
@@ -179,3 +181,59 @@ def test_names_differing_in_case_or_punctuation_bake_the_same_project(
     assert project.name == "orders-api"
     assert (project / "src" / "orders_api" / "app.py").is_file()
     assert unrendered(project) == []
+
+
+# The image every bake builds on, with make: its python3 (3.13 in CI) is the other Python the
+# project claims beside the host's. Docker's layer cache makes every build after the first free.
+RUNNER = """
+ARG PYTHON_IMAGE=python:3.13-slim
+FROM ${PYTHON_IMAGE}
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends make >/dev/null \
+    && rm -rf /var/lib/apt/lists/*
+"""
+
+
+@pytest.fixture(scope="session")
+def runner_image() -> str:
+    """The base image plus make, built once per run (and reused from Docker's cache)."""
+    require_engine()
+    tag = "flask-service-template/bake-runner:latest"
+    build_args = ["--build-arg", f"PYTHON_IMAGE={BASE_IMAGE}"] if BASE_IMAGE else []
+    result = subprocess.run(
+        ["docker", "build", "-q", "-t", tag, *build_args, "-"],
+        input=RUNNER,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return tag
+
+
+@pytest.mark.docker
+def test_make_test_passes_on_the_image_python(project: Path, runner_image: str) -> None:
+    """The README's `make test` on a copy of the bake, in the container's Python: Python 3.13
+    warns (an error under the suite's filterwarnings) about every SQLite connection left open."""
+    script = "cp -a /bake /work && cd /work && python3 --version && make test"
+    result = run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "-v",
+            f"{project}:/bake:ro",
+            # Wheels downloaded once for all bakes of the run.
+            "-v",
+            "flask-service-template-pip:/root/.cache/pip",
+            runner_image,
+            "sh",
+            "-c",
+            script,
+        ],
+        project,
+        timeout=900,
+    )
+    assert " passed" in result.stdout
+    assert " failed" not in result.stdout
+    assert "Required test coverage" in result.stdout
