@@ -42,17 +42,15 @@ def healthz() -> dict[str, str]:
 
 def bare_flask_in_middlewares() -> Flask:
     """`benchmarks.apps:bare_flask_in_middlewares()`: the one route inside the bake's own WSGI
-    middlewares (body guard, security headers, request id and timing, metrics), wrapped in
-    create_app's order and configured from the environment as the service is: what those
+    middlewares (the list `app.middlewares` returns: metrics, request id and timing, security
+    headers, body guard), configured from the environment as the service is: what those
     middlewares cost bare Flask, which no change inside the service's Flask app can cut."""
     package = os.environ["BENCH_PACKAGE"]
-    settings = importlib.import_module(f"{package}.config").load_settings()
-    app = Flask(__name__)
+    settings = importlib.import_module(f"{package}.settings").current()
+    app = Flask(__name__)  # no SECRET_KEY: it would give bare Flask signed sessions
     app.get("/healthz")(healthz)
-    # Only the middlewares' settings: a SECRET_KEY would give bare Flask signed sessions.
-    app.config.update({key: settings[key] for key in ("MAX_CONTENT_LENGTH", "METRICS_PORT")})
-    for layer in ("body", "headers", "hooks", "metrics"):
-        importlib.import_module(f"{package}.{layer}").init_app(app)
+    for middleware in reversed(importlib.import_module(f"{package}.app").middlewares(settings)):
+        app.wsgi_app = middleware(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
@@ -62,7 +60,7 @@ def bare_sqlalchemy() -> Flask:
     package = os.environ["BENCH_PACKAGE"]
     engine = importlib.import_module(f"{package}.engine")
     models = importlib.import_module(f"{package}.models")
-    settings = engine.load_settings(os.environ, "production")
+    settings = importlib.import_module(f"{package}.settings").Settings.from_env()
     factory = sessionmaker(engine.make_engine(settings), expire_on_commit=False)
     app = Flask(__name__)
     app.get("/healthz")(healthz)

@@ -28,7 +28,7 @@ def document_of(project: Path) -> str:
     """The bake's document as its `make openapi` writes it."""
     answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     package = answers["package_name"]
-    code = f"from {package}.openapi import main; main()"
+    code = f"from {package}.contract import main; main()"
     return subprocess.run(
         [str(BIN / "python"), "-c", code],
         cwd=project,

@@ -55,7 +55,7 @@ def test_every_hook_passes_offline_on_a_fresh_bake(repository: tuple[Path, dict[
 @pytest.mark.xdist_group("pre-commit")
 def test_a_type_error_fails_the_commit(repository: tuple[Path, dict[str, str]]) -> None:
     project, env = repository
-    config = next(project.glob("src/*/config.py"))
+    config = next(project.glob("src/*/settings.py"))
     config.write_text(config.read_text() + '\n\nBROKEN: int = "not an int"\n')
     run(["git", "add", "--all"], project)
     result = pre_commit(project, env)

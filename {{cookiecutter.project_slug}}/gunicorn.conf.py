@@ -8,46 +8,42 @@ import sys
 import tempfile
 from typing import Any
 
-from {{ cookiecutter.package_name }}.config import (
-    DEFAULT_PORT,
-    ConfigError,
-    env_int,
-    env_str,
-    load_settings,
-)
 from {{ cookiecutter.package_name }}.cpus import usable_cpus
+from {{ cookiecutter.package_name }}.settings import ConfigError, current
 
 try:
-    settings = load_settings()  # fail in the master, naming the variable, before any fork
-    wsgi_app = "{{ cookiecutter.package_name }}.wsgi:app"
-    host = env_str(os.environ, "HOST", "0.0.0.0")
-    port = env_int(os.environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535)
-    bind = [f"{host}:{port}"]
-    # /metrics has a port of its own (metrics.py): scraped inside the cluster, never public.
-    if metrics_port := settings["METRICS_PORT"]:
-        bind.append(f"{host}:{metrics_port}")
-        # Each worker writes its counts to files here (prometheus_client reads this variable
-        # when the app is imported, after this file); a tmpfs, like worker_tmp_dir.
-        shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()  # noqa: S108
-        # One directory per listening port: two masters on one host never share one.
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(shm, f"metrics-{port}"))
-        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
-    # Two per CPU: a worker's threads share one GIL, so one worker per CPU leaves CPU idle
-    # while its threads hand the GIL over (`make bench` in the template measures this).
-    cpus, cpus_reason = usable_cpus()
-    workers = env_int(os.environ, "WEB_CONCURRENCY", 2 * cpus, minimum=1, maximum=64)
-    given = os.environ.get("WEB_CONCURRENCY", "").strip()
-    workers_reason = "WEB_CONCURRENCY" if given else f"2 x {cpus} usable CPUs: {cpus_reason}"
-    worker_class = "{{ cookiecutter.package_name }}.worker.Worker"
-    threads = env_int(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64)
-    timeout = env_int(os.environ, "GUNICORN_TIMEOUT", 30, minimum=1)
-    graceful_timeout = env_int(os.environ, "GUNICORN_GRACEFUL_TIMEOUT", 20, minimum=1)
-    keepalive = env_int(os.environ, "GUNICORN_KEEPALIVE", 5, minimum=0)
-    max_requests = env_int(os.environ, "GUNICORN_MAX_REQUESTS", 10_000, minimum=0)
-    max_requests_jitter = env_int(os.environ, "GUNICORN_MAX_REQUESTS_JITTER", 1_000, minimum=0)
-    forwarded_allow_ips = env_str(os.environ, "FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+    settings = current()  # fail in the master, naming the variable, before any fork
 except ConfigError as exc:
     sys.exit(f"configuration error: {exc}")
+
+wsgi_app = "{{ cookiecutter.package_name }}.wsgi:app"
+host, port = settings.HOST or "0.0.0.0", settings.PORT
+bind = [f"{host}:{port}"]
+# /metrics has a port of its own (metrics.py): scraped inside the cluster, never public.
+if metrics_port := settings.METRICS_PORT:
+    bind.append(f"{host}:{metrics_port}")
+    # Each worker writes its counts to files here (prometheus_client reads the variable when
+    # the app is imported, after this file); a tmpfs, like worker_tmp_dir. One directory per
+    # listening port: two masters on one host never share one.
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()  # noqa: S108
+    multiproc_dir = settings.PROMETHEUS_MULTIPROC_DIR or os.path.join(shm, f"metrics-{port}")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
+    os.makedirs(multiproc_dir, exist_ok=True)
+# Two per CPU: a worker's threads share one GIL, so one worker per CPU leaves CPU idle while
+# its threads hand the GIL over (`make bench` in the template measures this).
+cpus, cpus_reason = usable_cpus()
+workers = settings.WEB_CONCURRENCY or 2 * cpus
+workers_reason = (
+    "WEB_CONCURRENCY" if settings.WEB_CONCURRENCY else f"2 x {cpus} usable CPUs: {cpus_reason}"
+)
+worker_class = "{{ cookiecutter.package_name }}.worker.Worker"
+threads = settings.GUNICORN_THREADS
+timeout = settings.GUNICORN_TIMEOUT
+graceful_timeout = settings.GUNICORN_GRACEFUL_TIMEOUT
+keepalive = settings.GUNICORN_KEEPALIVE
+max_requests = settings.GUNICORN_MAX_REQUESTS
+max_requests_jitter = settings.GUNICORN_MAX_REQUESTS_JITTER
+forwarded_allow_ips = settings.FORWARDED_ALLOW_IPS
 
 # /dev/shm is a tmpfs in containers: heartbeat files work on a read-only root and cost no disk I/O.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
@@ -60,7 +56,7 @@ control_socket_disable = True
 preload_app = True
 accesslog = "-"
 errorlog = "-"
-loglevel = env_str(os.environ, "LOG_LEVEL", "info").lower()
+loglevel = settings.LOG_LEVEL.lower()
 logger_class = "{{ cookiecutter.package_name }}.log.GunicornLogger"
 
 
@@ -89,7 +85,7 @@ def post_fork(server: Any, worker: Any) -> None:
         from {{ cookiecutter.package_name }} import metrics  # noqa: PLC0415
 
         metrics.worker_started()
-    if settings["TRACING"]:  # the span processor's thread belongs to the worker, not the master
+    if settings.tracing:  # the span processor's thread belongs to the worker, not the master
         from {{ cookiecutter.package_name }} import tracing  # noqa: PLC0415
 
         tracing.start_provider()
@@ -97,7 +93,7 @@ def post_fork(server: Any, worker: Any) -> None:
 
 def worker_exit(server: Any, worker: Any) -> None:
     """Send the spans a stopping worker still holds."""
-    if settings["TRACING"]:
+    if settings.tracing:
         from {{ cookiecutter.package_name }} import tracing  # noqa: PLC0415
 
         tracing.stop_provider()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from {{ cookiecutter.package_name }}.config import ENVIRONMENTS, env_choice
-from {{ cookiecutter.package_name }}.engine import database_url
 from {{ cookiecutter.package_name }}.models import Base
+from {{ cookiecutter.package_name }}.settings import Settings
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logging", True):
@@ -19,8 +17,7 @@ if config.config_file_name and config.attributes.get("configure_logging", True):
 
 def url() -> str:
     """sqlalchemy.url if a caller set one (the tests), else DATABASE_URL as the service reads it."""
-    app_env = env_choice(os.environ, "APP_ENV", "production", ENVIRONMENTS)
-    return config.get_main_option("sqlalchemy.url") or database_url(os.environ, app_env)
+    return config.get_main_option("sqlalchemy.url") or Settings.from_env().DATABASE_URL
 
 
 def run() -> None:

@@ -7,6 +7,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.settings import current
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> None:
+    """Each test reads the environment anew: a process reads its settings once, and a test's
+    monkeypatched variables would otherwise meet the first test's."""
+    current.cache_clear()
 
 
 @pytest.fixture

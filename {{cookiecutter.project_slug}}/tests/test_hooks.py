@@ -11,7 +11,7 @@ import pytest
 from flask import Flask, Response, abort
 from flask.testing import FlaskClient
 
-from {{ cookiecutter.package_name }}.hooks import new_request_id
+from {{ cookiecutter.package_name }}.context import new_request_id
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -14,7 +14,7 @@ from flask import Flask
 from gunicorn.config import Config
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.hooks import REQUEST_ID
+from {{ cookiecutter.package_name }}.context import REQUEST_ID
 from {{ cookiecutter.package_name }}.log import (
     GunicornLogger,
     JsonFormatter,
@@ -74,8 +74,9 @@ def test_init_app_is_idempotent(app: Flask) -> None:
     assert len(handlers) == 1
 
 
-def access_logger() -> tuple[GunicornLogger, io.StringIO]:
+def access_logger(monkeypatch: pytest.MonkeyPatch) -> tuple[GunicornLogger, io.StringIO]:
     """gunicorn's logger as gunicorn.conf.py sets it up, its access lines going to a buffer."""
+    monkeypatch.setenv("APP_ENV", "testing")  # it reads the settings, which want no database
     cfg = Config()
     cfg.set("accesslog", "-")
     logger = GunicornLogger(cfg)
@@ -85,8 +86,8 @@ def access_logger() -> tuple[GunicornLogger, io.StringIO]:
     return logger, buffer
 
 
-def test_gunicorn_access_line_is_escaped_json() -> None:
-    logger, buffer = access_logger()
+def test_gunicorn_access_line_is_escaped_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    logger, buffer = access_logger(monkeypatch)
     response = SimpleNamespace(status="404 NOT FOUND", headers=[("X-Request-ID", "r-1")], sent=9)
     environ = {
         REQUEST_ID: "r-1",  # where hooks.RequestEdges keeps the id it also sent
@@ -135,8 +136,7 @@ def test_text_lines_carry_the_request_id_and_fields(app: Flask) -> None:
 def test_text_is_coloured_on_a_terminal_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     record = logging.makeLogRecord({"levelname": "ERROR", "msg": "boom", "name": "x"})
     assert "\x1b[31mERROR" in LogHandler(Terminal(), log_format="text").format(record)
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert "\x1b[" not in LogHandler(Terminal(), log_format="text").format(record)
+    assert "\x1b[" not in LogHandler(Terminal(), log_format="text", no_color="1").format(record)
 
 
 def test_text_keeps_the_traceback_below_the_line() -> None:
@@ -151,7 +151,7 @@ def test_text_keeps_the_traceback_below_the_line() -> None:
 
 def test_gunicorn_logs_text_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "text")
-    logger, buffer = access_logger()
+    logger, buffer = access_logger(monkeypatch)
     response = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", "r-2")], sent=2)
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", REQUEST_ID: "r-2"}
     logger.access(response, None, environ, dt.timedelta(milliseconds=1))

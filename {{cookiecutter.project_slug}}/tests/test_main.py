@@ -122,5 +122,6 @@ def test_bad_port_fails_fast_naming_the_variable(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert (
         result.stderr.strip().splitlines()[-1]
-        == "configuration error: PORT must be an integer, got 'eighty'"
+        == "configuration error: PORT: Input should be a valid integer, unable to parse string "
+        "as an integer, got 'eighty'"
     )

@@ -16,42 +16,35 @@ from werkzeug.test import Client
 
 from {{ cookiecutter.package_name }} import __main__ as dev
 from {{ cookiecutter.package_name }} import app as app_module
-from {{ cookiecutter.package_name }}.config import DEFAULT_PORT
+from {{ cookiecutter.package_name }}.settings import DEFAULT_PORT, current
 
 from .servers import SECRET
 
 
-def test_bind_address_defaults_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HOST", "PORT", "APP_ENV", "WERKZEUG_RUN_MAIN"):
-        monkeypatch.delenv(name, raising=False)
-    host, port = dev.bind_address()
-    assert host == "127.0.0.1"
-    assert port == DEFAULT_PORT
-    assert os.environ["APP_ENV"] == "development"
-
-
-def test_bind_address_in_the_reloader_child_trusts_the_parent(
+def test_the_dev_server_defaults_to_development_on_loopback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
-    monkeypatch.setenv("HOST", "0.0.0.0")
-    monkeypatch.setenv("PORT", "5999")
-    assert dev.bind_address() == ("0.0.0.0", 5999)
+    for name in ("HOST", "PORT", "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    settings = dev.dev_settings()
+    assert (settings.HOST, settings.PORT) == (None, DEFAULT_PORT)  # main() binds 127.0.0.1
+    assert os.environ["APP_ENV"] == "development"  # what the reloader's child inherits
 
 
-def test_bind_address_refuses_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+def test_the_dev_server_refuses_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
     with pytest.raises(SystemExit, match="refusing to start the dev server"):
-        dev.bind_address()
+        dev.dev_settings()
 
 
 def test_reloader_type(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RELOADER", raising=False)
-    assert dev.reloader_type() == "watchdog"  # the dev dependencies include watchdog
+    assert dev.reloader_type(dev.dev_settings()) == "watchdog"  # a dev dependency
     monkeypatch.setenv("RELOADER", "stat")
-    assert dev.reloader_type() == "stat"
+    current.cache_clear()
+    assert dev.reloader_type(dev.dev_settings()) == "stat"
 
 
 def test_dev_app_serves_the_app_in_debug_mode() -> None:
@@ -75,8 +68,8 @@ def test_dev_app_raises_the_import_error_on_every_request(monkeypatch: pytest.Mo
 def test_main_runs_run_simple_with_reloader_and_debugger(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(dev, "run_simple", lambda *args, **kwargs: calls.append(kwargs))
-    monkeypatch.setattr(dev, "bind_address", lambda: ("127.0.0.1", 5000))
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    monkeypatch.setenv("APP_ENV", "development")
     dev.main()
     assert calls[0]["use_reloader"] is True
     assert calls[0]["use_debugger"] is True

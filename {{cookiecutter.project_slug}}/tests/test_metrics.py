@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from {{ cookiecutter.package_name }} import metrics
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.config import ConfigError, load_settings
+from {{ cookiecutter.package_name }}.settings import ConfigError, Settings
 
 
 def count(route: str, status: str, method: str = "GET") -> float:
@@ -72,4 +72,4 @@ def test_bad_observability_settings_name_the_variable(
     environ: dict[str, str], variable: str
 ) -> None:
     with pytest.raises(ConfigError, match=variable):
-        load_settings({"APP_ENV": "testing", **environ})
+        Settings.from_env({"APP_ENV": "testing", **environ})

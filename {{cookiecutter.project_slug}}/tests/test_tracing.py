@@ -25,8 +25,9 @@ _exporter = InMemorySpanExporter()
 
 
 @pytest.fixture
-def spans() -> InMemorySpanExporter:
+def spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
     """The exporter the process's provider sends to, emptied for each test."""
+    monkeypatch.setenv("APP_ENV", "testing")  # the provider reads the settings
     if not _provider:
         _provider.append(tracing.start_provider(_exporter))
     _exporter.clear()
@@ -36,7 +37,7 @@ def spans() -> InMemorySpanExporter:
 @pytest.fixture
 def traced() -> Flask:
     """An app with tracing on, as OTEL_EXPORTER_OTLP_ENDPOINT would turn it."""
-    return create_app({"APP_ENV": "testing", "TRACING": True})
+    return create_app({"APP_ENV": "testing", "OTEL_TRACES_EXPORTER": "console"})
 
 
 def test_a_request_continues_the_callers_trace(traced: Flask, spans: InMemorySpanExporter) -> None:
@@ -87,5 +88,5 @@ def test_log_lines_of_the_request_carry_the_trace_id(
 
 
 def test_tracing_off_hooks_nothing(app: Flask) -> None:
-    assert not app.config["TRACING"]
+    assert not app.extensions["settings"].tracing
     assert tracing.start_span not in app.before_request_funcs.get(None, [])

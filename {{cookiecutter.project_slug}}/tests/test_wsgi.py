@@ -105,7 +105,8 @@ def test_bad_gunicorn_variable_is_named(tmp_path: Path) -> None:
     env = {**PROD_ENV, "GUNICORN_THREADS": "lots"}
     result = run(tmp_path, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env)
     assert result.returncode != 0
-    assert "GUNICORN_THREADS must be an integer, got 'lots'" in result.stderr
+    assert "GUNICORN_THREADS: Input should be a valid integer" in result.stderr
+    assert "got 'lots'" in result.stderr
 
 
 def test_wsgi_module_builds_the_production_app(

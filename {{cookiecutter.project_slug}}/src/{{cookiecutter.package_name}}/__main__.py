@@ -19,6 +19,8 @@ from typing import Any
 
 from werkzeug.serving import is_running_from_reloader, run_simple
 
+from .settings import ConfigError, Settings, current
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent  # the directory holding src/
 # The reloader watches every directory on sys.path recursively. The interpreter's library and
@@ -48,7 +50,7 @@ class DevApp:
             from .app import create_app  # noqa: PLC0415 (imported late on purpose)
 
             self.app = create_app({"DEBUG": True})
-            if self.app.config["TRACING"]:  # one process serves here: it owns the provider
+            if self.app.extensions["settings"].tracing:  # one process serves: it owns the provider
                 from .tracing import start_provider  # noqa: PLC0415
 
                 start_provider()
@@ -63,33 +65,28 @@ class DevApp:
         return self.app(environ, start_response)  # type: ignore[no-any-return]
 
 
-def bind_address() -> tuple[str, int]:
-    """HOST and PORT, validated by the parent; the child takes them as the parent left them."""
-    if is_running_from_reloader():
-        return os.environ["HOST"], int(os.environ["PORT"])
-    from .config import DEFAULT_PORT, ConfigError, env_int, env_str, load_settings  # noqa: PLC0415
-
+def dev_settings() -> Settings:
+    """The settings, APP_ENV defaulting to development; the reloader's child inherits the
+    parent's environment, in which the parent wrote down what it chose."""
+    os.environ.setdefault("APP_ENV", "development")
     try:
-        settings = load_settings({"APP_ENV": "development", **os.environ})
-        host = env_str(os.environ, "HOST", "127.0.0.1")
-        port = env_int(os.environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535)
+        settings = current()
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
-    if settings["APP_ENV"] == "production":
+    if settings.APP_ENV == "production":
         sys.exit("refusing to start the dev server and its debugger: APP_ENV is production")
-    os.environ.update(HOST=host, PORT=str(port), APP_ENV=settings["APP_ENV"])
-    return host, port
+    return settings
 
 
-def reloader_type() -> str:
+def reloader_type(settings: Settings) -> str:
     """watchdog when installed (event-driven, faster), else stat polling; RELOADER overrides."""
-    default = "watchdog" if importlib.util.find_spec("watchdog") else "stat"
-    return os.environ.get("RELOADER", default)
+    return settings.RELOADER or ("watchdog" if importlib.util.find_spec("watchdog") else "stat")
 
 
 def main() -> None:
     """Serve with the reloader and the interactive debugger until interrupted."""
-    host, port = bind_address()
+    settings = dev_settings()
+    host, port = settings.HOST or "127.0.0.1", settings.PORT
     # The first process only holds the socket and watches files; the child it starts serves.
     app = DevApp() if is_running_from_reloader() else None
     run_simple(
@@ -98,7 +95,7 @@ def main() -> None:
         app,  # type: ignore[arg-type]
         use_reloader=True,
         use_debugger=True,
-        reloader_type=reloader_type(),
+        reloader_type=reloader_type(settings),
         extra_files=[str(PACKAGE_DIR)],
         exclude_patterns=EXCLUDE_PATTERNS,
     )

@@ -11,8 +11,8 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
+from .context import REQUEST_ID, new_request_id
 from .errors import ValidationError, problem
-from .hooks import REQUEST_ID, new_request_id
 
 HOST_REQUIRED = "An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)."
 
@@ -86,6 +86,5 @@ def require_json_object() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Guard request bodies and JSON parsing."""
-    app.wsgi_app = GuardedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+    """Parse JSON bodies with the guards above (GuardedBodies is in app.middlewares)."""
     app.json = JSONProvider(app)

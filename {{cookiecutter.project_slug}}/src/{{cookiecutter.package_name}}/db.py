@@ -4,7 +4,6 @@ succeeds and rolled back otherwise; an outage answers 503 instead of hanging."""
 from __future__ import annotations
 
 import logging
-import os
 import weakref
 
 from flask import (
@@ -30,10 +29,11 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
-from .engine import load_settings, make_engine
+from .engine import make_engine
 from .errors import handle_http_exception
 from .models import Base
-from .routes.health import add_readiness_check
+from .readiness import add_check
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,15 +46,10 @@ CHECKED_OUT = Gauge(
 )
 
 
-def init_app(app: Flask) -> None:
-    """Create the engine and the session factory, and hook the session into the request."""
-    if "db" in app.extensions:
-        return
-    settings = load_settings(os.environ, app.config["APP_ENV"], app.config.get("DATABASE_URL"))
-    app.config["DATABASE_URL"] = settings.pop("DATABASE_URL")
-    for key, value in settings.items():
-        app.config.setdefault(key, value)
-    engine = make_engine(app.config)
+def init_app(app: Flask, settings: Settings) -> None:
+    """Create the engine and the session factory, hook the session into the request, and have
+    /readyz check the database; routes only call session() and commit()."""
+    engine = make_engine(settings)
     event.listen(engine, "checkout", lambda *_: CHECKED_OUT.inc())
     event.listen(engine, "checkin", lambda *_: CHECKED_OUT.dec())
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
@@ -66,7 +61,7 @@ def init_app(app: Flask) -> None:
         Base.metadata.create_all(engine)
     app.teardown_appcontext(close_session)
     app.register_error_handler(SQLAlchemyError, handle_database_error)
-    add_readiness_check(app, "database", ping)
+    add_check(app, "database", ping)
 
 
 def session() -> Session:

@@ -73,6 +73,6 @@ def start() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Serve the contract and its docs only where API_DOCS allows (config.py)."""
+    """Serve the contract and its docs only where the API_DOCS setting allows."""
     if app.config["API_DOCS"]:
         app.register_blueprint(bp)

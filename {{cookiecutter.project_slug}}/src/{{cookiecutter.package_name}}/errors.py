@@ -9,8 +9,8 @@ import pydantic
 from flask import Flask, Response
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnprocessableEntity
 
-from .hooks import request_id
-from .schemas import Absent, Model, Parameters
+from .context import request_id
+from .shapes import Absent, InvalidParameters, Model
 
 PROBLEM_JSON = "application/problem+json"
 # Headers of the HTML error response that describe its body rather than the error.
@@ -58,12 +58,8 @@ def pointer(location: tuple[int | str, ...]) -> str:
 
 
 def reject(error: pydantic.ValidationError) -> NoReturn:
-    """flask-openapi3's validation_error_callback: raise, so the handler below answers."""
-    # pydantic names the failing model in the error's title.
-    if error.title in {model.__name__ for model in Parameters.__subclasses__()}:
-        raise ParameterError(
-            [{"parameter": str(e["loc"][0]), "message": e["msg"]} for e in error.errors()]
-        )
+    """flask-openapi3's validation_error_callback, for bodies (parameters raise
+    InvalidParameters instead): raise, so the handler below answers."""
     raise ValidationError(
         [{"pointer": pointer(e["loc"]), "message": e["msg"]} for e in error.errors()]
     )
@@ -72,6 +68,13 @@ def reject(error: pydantic.ValidationError) -> NoReturn:
 def init_app(app: Flask) -> None:
     """Handle every HTTPException; Flask wraps unhandled errors in InternalServerError first."""
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InvalidParameters, reject_parameters)
+
+
+def reject_parameters(error: InvalidParameters) -> Response:
+    """A path, query or header model failed: 400 naming each parameter."""
+    named = [{"parameter": name, "message": message} for name, message in error.errors]
+    return handle_http_exception(ParameterError(named))
 
 
 def problem(status: int, title: str, detail: str, headers: Any = (), **extensions: Any) -> Response:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
-
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -44,8 +42,3 @@ class SecurityHeaders:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
-
-
-def init_app(app: Flask) -> None:
-    """Wrap the app; ProxyFix, when on, wraps this in turn, so HSTS follows the client's scheme."""
-    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]

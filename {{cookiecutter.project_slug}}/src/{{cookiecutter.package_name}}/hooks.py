@@ -5,7 +5,6 @@ environ, where they cost no context lookup."""
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -13,34 +12,17 @@ from typing import Any
 
 from flask import Flask, got_request_exception, request
 
+from .context import REQUEST_ID, new_request_id
+
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID = "hooks.request_id"  # the environ key of the id (namespaced, as PEP 3333 asks)
 _REQUEST_ID_ENVIRON = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 _REQUEST_ID_LOWER = REQUEST_ID_HEADER.lower()
 # A client's id is kept only if it is short, printable ASCII safe in a header and a log line.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 StartResponse = Callable[..., Any]
-
-
-def new_request_id() -> str:
-    """128 random bits as 32 hex digits, the shape of uuid4().hex.
-
-    An id correlates log lines; it guards nothing, so it needs no system call for entropy
-    (os.urandom would also hand the GIL to another thread on every request). The random
-    module reseeds itself in every forked worker, so workers do not repeat each other.
-    """
-    return f"{random.getrandbits(128):032x}"
-
-
-def request_id() -> str:
-    """The current request's id (assigned by RequestEdges before Flask saw the request)."""
-    environ = request.environ
-    if (rid := environ.get(REQUEST_ID)) is None:  # an app called without the middleware
-        rid = environ[REQUEST_ID] = new_request_id()
-    return rid
 
 
 class RequestEdges:
@@ -80,6 +62,5 @@ def log_failure(_app: Flask, exception: BaseException, **_: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Wrap the app in RequestEdges and log every failure, whichever blueprint it came from."""
-    app.wsgi_app = RequestEdges(app.wsgi_app)  # type: ignore[method-assign]
+    """Log every failure, whichever blueprint it came from (RequestEdges is in the stack)."""
     got_request_exception.connect(log_failure, app)

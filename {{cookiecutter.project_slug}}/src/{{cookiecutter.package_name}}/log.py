@@ -5,17 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import sys
 from typing import Any
 
 from flask import has_request_context, request
 from gunicorn import glogging
 
-from .config import log_format
-from .hooks import REQUEST_ID
-
-TRACE_ID = "tracing.trace_id"  # the environ key tracing.py stores a traced request's id under
+from .context import REQUEST_ID, TRACE_ID
+from .settings import current
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -83,19 +80,19 @@ class TextFormatter(logging.Formatter):
         return f"{line}\n{self.formatException(record.exc_info)}" if record.exc_info else line
 
 
-def formatter(log_format: str, stream: Any) -> logging.Formatter:
+def formatter(log_format: str | None, stream: Any, no_color: object = "") -> logging.Formatter:
     """LOG_FORMAT's formatter: JSON, or text in colour on a terminal (unless NO_COLOR is set)."""
     if log_format == "text":
-        return TextFormatter(colour=stream.isatty() and "NO_COLOR" not in os.environ)
+        return TextFormatter(colour=stream.isatty() and not no_color)
     return JsonFormatter()
 
 
 class LogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Write records with request ids to a stream (stdout by default) as JSON or text."""
 
-    def __init__(self, stream: Any = None, log_format: str = "json") -> None:
+    def __init__(self, stream: Any = None, log_format: str = "json", no_color: object = "") -> None:
         super().__init__(stream or sys.stdout)
-        self.setFormatter(formatter(log_format, self.stream))
+        self.setFormatter(formatter(log_format, self.stream, no_color))
         self.addFilter(RequestIdFilter())
 
 
@@ -104,7 +101,9 @@ def init_app(app: Any) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, LogHandler)]:
         root.removeHandler(handler)
-    root.addHandler(LogHandler(log_format=app.config["LOG_FORMAT"]))
+    root.addHandler(
+        LogHandler(log_format=app.config["LOG_FORMAT"], no_color=app.config["NO_COLOR"])
+    )
     root.setLevel(app.config["LOG_LEVEL"])
 
 
@@ -113,8 +112,9 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
+        settings = current()
         for handler in self.error_log.handlers + self.access_log.handlers:
-            handler.setFormatter(formatter(log_format(os.environ), handler.stream))
+            handler.setFormatter(formatter(settings.LOG_FORMAT, handler.stream, settings.NO_COLOR))
 
     def access(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta

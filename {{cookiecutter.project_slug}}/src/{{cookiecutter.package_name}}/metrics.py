@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram
 
 from . import __version__, promfiles
@@ -98,12 +97,6 @@ class Metrics:
         body = promfiles.exposition()
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
         return [body]
-
-
-def init_app(app: Flask) -> None:
-    """Count every request when METRICS_PORT is set (gunicorn binds it; config.py validates)."""
-    if port := app.config["METRICS_PORT"]:
-        app.wsgi_app = Metrics(app.wsgi_app, port)  # type: ignore[method-assign]
 
 
 def worker_started() -> None:

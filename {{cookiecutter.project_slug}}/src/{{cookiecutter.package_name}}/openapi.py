@@ -1,13 +1,10 @@
 """The OpenAPI 3.1 document. flask-openapi3 collects paths, parameters and request bodies from
 the routes' models; the helpers here describe responses (problem+json errors, headers, links),
-and `document` finishes it; `main` prints it for `make openapi`. `init_app` serves the views
-flask-openapi3 has nothing to validate for without its per-request wrapper."""
+and `document` finishes it (`python -m <package>.contract` prints it for `make openapi`)."""
 
 from __future__ import annotations
 
 import copy
-import inspect
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,9 +29,6 @@ _referenced: dict[type[BaseModel], JsonSchemaMode] = {}
 # makes that the operation's id).
 _read_headers: dict[str, type[BaseModel]] = {}
 View = TypeVar("View", bound=Callable[..., Any])
-# What flask-openapi3's view wrapper closes over and acts on: with all of it None, it only
-# looks up current_app twice and calls the view (a few µs per request on /healthz).
-_WRAPPER_WORK = ("header", "cookie", "path", "query", "form", "body", "raw", "view_class")
 
 
 def operation_id(name: str, **_: str) -> str:
@@ -110,36 +104,3 @@ def document(app: OpenAPI) -> dict[str, Any]:
         finished["components"]["schemas"].update(schemas.get("$defs", {}))
         app.extensions["openapi"] = finished
     return finished
-
-
-def unwrapped(app: OpenAPI, view: Callable[..., Any]) -> Callable[..., Any] | None:
-    """The view itself, where flask-openapi3's wrapper around it has nothing to do: no model,
-    no view class, no response validation, and no arguments to pass on."""
-    if (func := getattr(view, "__wrapped__", None)) is None or inspect.iscoroutinefunction(func):
-        return None
-    try:
-        closed = inspect.getclosurevars(view).nonlocals
-    except (TypeError, ValueError):
-        return None
-    if not {*_WRAPPER_WORK, "validate_response"} <= closed.keys():  # not the wrapper we know
-        return None
-    validates = closed["validate_response"]
-    if validates is None:
-        validates = app.validate_response
-    if validates or any(closed[name] is not None for name in _WRAPPER_WORK):
-        return None
-    return None if inspect.signature(func).parameters else func
-
-
-def init_app(app: OpenAPI) -> None:
-    """Serve the views the wrapper does nothing for without it (the document is unchanged)."""
-    for endpoint, view in app.view_functions.items():
-        if (func := unwrapped(app, view)) is not None:
-            app.view_functions[endpoint] = func
-
-
-def main() -> None:
-    """Print the document as `make openapi` commits it."""
-    from .app import create_app  # noqa: PLC0415 (app imports the routes, which import this)
-
-    print(json.dumps(document(create_app({"APP_ENV": "testing"})), indent=2, sort_keys=True))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import urllib.request
 
-from .config import DEFAULT_PORT
+from .settings import ConfigError, current
 
 
 def main() -> int:
     """Ask the local server for /healthz; any failure is a non-zero exit."""
-    url = f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}/healthz"
+    try:
+        url = f"http://127.0.0.1:{current().PORT}/healthz"
+    except ConfigError as exc:
+        print(f"unhealthy: configuration error: {exc}", file=sys.stderr)
+        return 1
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
             return 0 if response.status == 200 else 1

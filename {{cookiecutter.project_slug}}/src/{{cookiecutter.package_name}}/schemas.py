@@ -4,13 +4,13 @@ them and writes them into /openapi.json."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field
 
-NAME_LENGTH = 100  # models.Item.name holds as many
+from .shapes import Absent, Body, Model, Parameters
+
+NAME_LENGTH = 100  # at most models.NAME_LENGTH, what the column holds
 MAX_QUANTITY = 10_000
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on every database
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
@@ -53,42 +53,6 @@ def json_integer(value: object) -> object:
 
 
 Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(json_integer)]
-Absent = SkipJsonSchema[None]  # `T | Absent = None`: may be left out, but is never null
-
-
-def _no_null_defaults(schema: dict[str, Any]) -> None:
-    """A `T | Absent = None` field may be left out, but null is not one of its values."""
-    for field in schema.get("properties", {}).values():
-        if field.get("default", ...) is None:
-            del field["default"]
-
-
-class Model(BaseModel):
-    """Every model here: documented without the null defaults of optional fields."""
-
-    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
-
-
-class Body(Model):
-    """A JSON request body: JSON's own types only (no "3" for 3), unknown fields refused."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class Parameters(Model):
-    """Path, query or header parameters (strings on the wire, so converted, not strict)."""
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """flask-openapi3 asks for the schema on every request it validates: build it once."""
-        if args or kwargs:
-            return super().model_json_schema(*args, **kwargs)
-        return _schema_of(cls)
-
-
-@cache
-def _schema_of(model: type[Parameters]) -> dict[str, Any]:
-    return super(Parameters, model).model_json_schema()
 
 
 class ItemIn(Body):

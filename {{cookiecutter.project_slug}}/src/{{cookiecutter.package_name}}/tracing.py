@@ -5,8 +5,6 @@ The provider, whose span processor owns a thread, starts per worker (gunicorn's 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
@@ -16,14 +14,15 @@ if TYPE_CHECKING:  # the SDK is imported only by a process that exports spans
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
-from .log import TRACE_ID as TRACE_ID_ENVIRON
+from .context import TRACE_ID as TRACE_ID_ENVIRON
+from .settings import Settings, current
 
 SERVICE_NAME = {{ cookiecutter.project_slug | tojson }}
 
 
-def exporter_from(environ: Mapping[str, str]) -> SpanExporter:
+def exporter_from(settings: Settings) -> SpanExporter:
     """console, or OTLP over HTTP (which reads its endpoint and headers from OTEL_*)."""
-    if environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "console":
+    if settings.OTEL_TRACES_EXPORTER == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter  # noqa: PLC0415
 
         return ConsoleSpanExporter()
@@ -40,9 +39,10 @@ def start_provider(exporter: SpanExporter | None = None) -> TracerProvider:
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
-    name = os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME
+    settings = current()
+    name = settings.OTEL_SERVICE_NAME or SERVICE_NAME
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
-    provider.add_span_processor(BatchSpanProcessor(exporter or exporter_from(os.environ)))
+    provider.add_span_processor(BatchSpanProcessor(exporter or exporter_from(settings)))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -87,9 +87,9 @@ def end_span(error: BaseException | None = None) -> None:
     context.detach(g.pop("trace_token"))
 
 
-def init_app(app: Flask) -> None:
-    """Trace requests when TRACING is on (config.tracing_requested: the OTEL_* variables)."""
-    if app.config["TRACING"]:
+def init_app(app: Flask, settings: Settings) -> None:
+    """Trace requests when the OTEL_* settings ask for it."""
+    if settings.tracing:
         app.before_request(start_span)
         app.after_request(record_status)
         app.teardown_request(end_span)

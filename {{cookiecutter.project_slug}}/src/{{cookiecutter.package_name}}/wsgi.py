@@ -3,7 +3,7 @@
 import sys
 
 from .app import create_app
-from .config import ConfigError
+from .settings import ConfigError
 
 try:
     app = create_app()

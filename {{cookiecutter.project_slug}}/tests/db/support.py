@@ -16,7 +16,7 @@ from alembic.config import Config
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
-from {{ cookiecutter.package_name }}.engine import database_url
+from {{ cookiecutter.package_name }}.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 MERGE = "application/merge-patch+json"
@@ -69,7 +69,7 @@ def fresh_postgres(server_url: str) -> Iterator[str]:
 
 def service_url(url: str) -> str:
     """The URL as the service reads it (postgresql:// means psycopg 3)."""
-    return database_url({"DATABASE_URL": url}, "development")
+    return Settings.from_env({"APP_ENV": "development", "DATABASE_URL": url}).DATABASE_URL
 
 
 def create(client: FlaskClient, name: str, quantity: int = 1) -> dict[str, Any]:

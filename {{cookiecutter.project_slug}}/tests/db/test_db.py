@@ -146,13 +146,6 @@ def test_a_commit_that_fails_is_answered_like_a_view_that_failed(app: Flask) -> 
     assert count(app) == 1
 
 
-def test_create_app_sets_up_the_database_once() -> None:
-    app = create_app({"APP_ENV": "testing"})
-    factory = app.extensions["db"]
-    db.init_app(app)
-    assert app.extensions["db"] is factory
-
-
 def test_a_url_given_in_code_wins_and_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     secret = "s" * 40

@@ -1,5 +1,5 @@
-"""engine.py: URL rules, pool and timeout settings, what every connection is set up with,
-and an empty pool in a forked worker."""
+"""engine.py and the database settings: URL rules, pool and timeout settings, what every
+connection is set up with, and an empty pool in a forked worker."""
 
 from __future__ import annotations
 
@@ -9,61 +9,67 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from {{ cookiecutter.package_name }}.config import ConfigError
-from {{ cookiecutter.package_name }}.engine import database_url, load_settings, make_engine
+from {{ cookiecutter.package_name }}.engine import make_engine
+from {{ cookiecutter.package_name }}.settings import ConfigError, Settings
+
+
+def db_settings(url: str, **environ: str) -> Settings:
+    """Settings as production reads them, for an engine on `url`."""
+    return Settings.from_env({"DATABASE_URL": url, **environ})
 
 
 def test_unset_url_is_a_file_under_instance_in_development(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert database_url({}, "development") == f"sqlite:///{tmp_path}/instance/app.sqlite3"
+    settings = Settings.from_env({"APP_ENV": "development"})
+    assert settings.DATABASE_URL == "sqlite:///instance/app.sqlite3"
+    make_engine(settings).dispose()
     assert (tmp_path / "instance").is_dir()
 
 
 def test_tests_never_touch_the_development_database() -> None:
-    environ = {"DATABASE_URL": "postgresql://dev@db/dev"}
-    assert database_url(environ, "testing") == "sqlite://"
+    environ = {"APP_ENV": "testing", "DATABASE_URL": "postgresql://dev@db/dev"}
+    assert Settings.from_env(environ).DATABASE_URL == "sqlite://"
     environ["TEST_DATABASE_URL"] = "postgresql://test@db/test"
-    assert database_url(environ, "testing") == "postgresql+psycopg://test@db/test"
+    assert Settings.from_env(environ).DATABASE_URL == "postgresql+psycopg://test@db/test"
 
 
 def test_production_needs_a_url() -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be set"):
-        database_url({}, "production")
+        Settings.from_env({})
 
 
 @pytest.mark.parametrize("url", ["mysql://x@y/z", "postgresql+psycopg2://x@y/z", "nonsense"])
 def test_other_databases_are_refused_by_name(url: str) -> None:
-    with pytest.raises(ConfigError, match="DATABASE_URL must start with"):
-        database_url({"DATABASE_URL": url}, "production")
+    with pytest.raises(ConfigError, match="DATABASE_URL: must start with"):
+        db_settings(url)
 
 
 def test_pool_follows_the_threads_and_timeouts_are_bounded() -> None:
-    settings = load_settings({"GUNICORN_THREADS": "8", "DATABASE_URL": "sqlite://"}, "dev")
-    assert settings["DATABASE_POOL_SIZE"] == 8
-    assert settings["DATABASE_CONNECT_TIMEOUT"] == 3
+    settings = db_settings("sqlite://", GUNICORN_THREADS="8")
+    assert settings.DATABASE_POOL_SIZE == 8
+    assert settings.DATABASE_CONNECT_TIMEOUT == 3
     with pytest.raises(ConfigError, match="DATABASE_CONNECT_TIMEOUT"):
-        load_settings({"DATABASE_CONNECT_TIMEOUT": "1"}, "testing")
+        db_settings("sqlite://", DATABASE_CONNECT_TIMEOUT="1")
 
 
 def test_postgres_pool_is_sized_and_pinged() -> None:
-    settings = load_settings({"DATABASE_URL": "postgresql://u:p@127.0.0.1/d"}, "production")
-    engine = make_engine(settings)
+    engine = make_engine(db_settings("postgresql://u:p@127.0.0.1/d"))
     assert engine.pool.size() == 4  # type: ignore[attr-defined]
     assert engine.pool._pre_ping
     engine.dispose()
 
 
 def test_postgres_sessions_carry_the_statement_timeout(postgres_url: str) -> None:
-    engine = make_engine(load_settings({"DATABASE_URL": postgres_url}, "production"))
+    engine = make_engine(db_settings(postgres_url))
     with engine.connect() as connection:
         assert connection.scalar(text("SHOW statement_timeout")) == "5s"
     engine.dispose()
 
 
 def test_every_sqlite_connection_gets_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
-    engine = make_engine(load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, "x"))
+    engine = make_engine(db_settings(f"sqlite:///{tmp_path}/x.db"))
     with engine.connect() as first, engine.connect() as second:
         for connection in (first, second):
             assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
@@ -73,7 +79,7 @@ def test_every_sqlite_connection_gets_wal_foreign_keys_and_a_busy_timeout(tmp_pa
 
 
 def test_a_forked_child_starts_with_an_empty_pool(tmp_path: Path) -> None:
-    engine = make_engine(load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, "x"))
+    engine = make_engine(db_settings(f"sqlite:///{tmp_path}/x.db"))
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.config import load_settings
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from .chain import K8S, NEWEST, OLDEST, VERSIONS, Serves, lint, schema_problems, semantic_problems
 from .objects import Object, containers, env_of, find, pod_templates
@@ -60,8 +60,9 @@ def test_config_and_secrets_are_hashed_so_a_change_rolls_the_pods(objects: list[
 def test_each_pod_environment_passes_the_services_own_validation(objects: list[Object]) -> None:
     for _, template in pod_templates(objects):
         for container in containers(template):
-            settings = load_settings(env_of(objects, container))
-            assert settings["APP_ENV"] == "production"
+            settings = Settings.from_env(env_of(objects, container))
+            settings.require_secret_key()
+            assert settings.APP_ENV == "production"
 
 
 def test_no_real_secret_is_committed() -> None:

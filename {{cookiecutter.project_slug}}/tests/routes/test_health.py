@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from {{ cookiecutter.package_name }}.routes.health import add_readiness_check
+from {{ cookiecutter.package_name }}.readiness import add_check
 
 
 def test_healthz(client: FlaskClient) -> None:
@@ -24,7 +24,7 @@ def test_readyz_when_every_check_passes(client: FlaskClient) -> None:
 
 def test_readyz_runs_registered_checks(app: Flask) -> None:
     calls: list[str] = []
-    add_readiness_check(app, "database", lambda: calls.append("database"))
+    add_check(app, "database", lambda: calls.append("database"))
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.json == {"status": "ready", "checks": {"database": "ok"}}
@@ -35,8 +35,8 @@ def test_readyz_fails_with_503_naming_the_check(app: Flask) -> None:
     def broken() -> None:
         raise ConnectionError("db down: password=hunter2")
 
-    add_readiness_check(app, "cache", lambda: None)
-    add_readiness_check(app, "database", broken)
+    add_check(app, "cache", lambda: None)
+    add_check(app, "database", broken)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"

@@ -3,11 +3,10 @@ ETags on reads and If-Match on writes, every error as problem+json."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pydantic
-from flask import Flask, Response, current_app, jsonify, request, url_for
-from flask.blueprints import BlueprintSetupState
+from flask import Response, current_app, jsonify, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
@@ -42,12 +41,6 @@ CREATED = returns(
 )
 ITEM = returns(ItemOut, "The item", headers=ETAG)
 NOT_MODIFIED = {"description": "The If-None-Match tag is current", "headers": ETAG}
-
-
-@bp.record_once
-def setup_database(state: BlueprintSetupState) -> None:
-    """The database comes with the first blueprint that uses it."""
-    db.init_app(cast(Flask, state.app))
 
 
 def cursors() -> URLSafeSerializer:

@@ -1,0 +1,121 @@
+"""Every environment variable the service reads, declared once with its type, default, bounds
+and meaning (the README's table), and read once per process: a bad value stops it in one line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PORT = {{ cookiecutter.http_port }}
+KEY_COMMAND = 'python -c "import secrets; print(secrets.token_hex(32))"'
+PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
+
+
+def weak(key: str) -> bool:
+    """Too short, or a placeholder, to sign anything in production."""
+    return key.strip() in PLACEHOLDER_SECRETS or len(key.strip()) < 32
+
+
+class ConfigError(ValueError):
+    """A variable is malformed or missing; the message starts with its name."""
+
+
+Lower = BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value)
+Upper = BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value)
+
+
+def setting(default: Any, meaning: str, *, ge: int | None = None, le: int | None = None) -> Any:
+    """A field: its default, its one-line meaning (the README's), its bounds (counts are >= 0)."""
+    counts = isinstance(default, int) and not isinstance(default, bool)
+    return Field(default, description=meaning, ge=0 if ge is None and counts else ge, le=le)
+
+
+class Settings(BaseModel):
+    """The settings; each description is the README's "meaning"."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    APP_ENV: Annotated[Literal["production", "development", "testing"], Lower] = setting(
+        "production", "`production`, `development` or `testing`"
+    )
+    SECRET_KEY: str = setting("", "required in production: 32+ random characters")
+    LOG_LEVEL: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], Upper] = setting(
+        "INFO", "the root logger's level"
+    )
+    LOG_FORMAT: Annotated[Literal["json", "text"] | None, Lower] = setting(
+        None, "`json` lines or readable `text`; unset: `text` in development"
+    )
+    NO_COLOR: str = setting("", "set to anything: text logs are never coloured")
+    MAX_CONTENT_LENGTH: int = setting(1024 * 1024, "largest request body in bytes", ge=1)
+    TRUSTED_PROXY_COUNT: int = setting(0, "proxies whose X-Forwarded-* are believed", le=10)
+    API_DOCS: bool | None = setting(None, "serve /openapi.json and /docs; unset: not in production")
+    HOST: str | None = setting(None, "bind address; unset: 0.0.0.0 (dev server: 127.0.0.1)")
+    PORT: int = setting(DEFAULT_PORT, "the API's port", ge=1, le=65535)
+    METRICS_PORT: int = setting(9464, "gunicorn's /metrics port; 0: no metrics", le=65535)
+    PROMETHEUS_MULTIPROC_DIR: str | None = setting(None, "unset: /dev/shm/metrics-<PORT>")
+    OTEL_TRACES_EXPORTER: Annotated[Literal["otlp", "console", "none"] | None, Lower] = setting(
+        None, "`otlp` or `console` turns tracing on, `none` keeps it off"
+    )
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = setting(None, "an OTLP/HTTP collector: tracing on")
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = setting(None, "the same, for traces only")
+    OTEL_SERVICE_NAME: str | None = setting(None, "the traces' service name")
+    WEB_CONCURRENCY: int | None = setting(None, "gunicorn workers; unset: 2 x usable CPUs", ge=1)
+    GUNICORN_THREADS: int = setting(4, "threads per worker", ge=1, le=64)
+    GUNICORN_TIMEOUT: int = setting(30, "seconds before a silent worker restarts", ge=1)
+    GUNICORN_GRACEFUL_TIMEOUT: int = setting(20, "seconds in-flight requests get to end", ge=1)
+    GUNICORN_KEEPALIVE: int = setting(5, "seconds an idle connection is kept")
+    GUNICORN_MAX_REQUESTS: int = setting(10_000, "recycle a worker after this many requests")
+    GUNICORN_MAX_REQUESTS_JITTER: int = setting(1_000, "random extra, so workers recycle apart")
+    FORWARDED_ALLOW_IPS: str = setting("127.0.0.1,::1", "whom gunicorn trusts for the scheme")
+    RELOADER: Literal["watchdog", "stat"] | None = setting(None, "unset: watchdog if installed")
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        """Defaults that depend on other settings, and the rules that span several."""
+        production = self.APP_ENV == "production"
+        self.LOG_FORMAT = self.LOG_FORMAT or ("text" if self.APP_ENV == "development" else "json")
+        self.API_DOCS = not production if self.API_DOCS is None else self.API_DOCS
+        if self.METRICS_PORT == self.PORT:
+            raise ValueError(f"METRICS_PORT must differ from PORT ({self.PORT}): it is private")
+        if weak(self.SECRET_KEY) and not production:
+            self.SECRET_KEY = secrets.token_hex(32)  # sessions and cursors last one process
+        return self
+
+    def require_secret_key(self) -> None:
+        """The web app signs with SECRET_KEY; migrations and probes need none."""
+        if self.APP_ENV == "production" and weak(self.SECRET_KEY):
+            raise ConfigError(
+                "SECRET_KEY must be 32+ random characters in production: " + KEY_COMMAND
+            )
+
+    @property
+    def tracing(self) -> bool:
+        """Whether OTEL_* asks for traces (the SDK reads its other variables itself)."""
+        if self.OTEL_TRACES_EXPORTER:
+            return self.OTEL_TRACES_EXPORTER != "none"
+        return bool(self.OTEL_EXPORTER_OTLP_ENDPOINT or self.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
+        """Read the environment (blank means unset); `given` values win (tests, the dev server)."""
+        env = os.environ if environ is None else environ
+        raw = {name: value for name in cls.model_fields if (value := env.get(name, "").strip())}
+        try:
+            return cls.model_validate({**raw, **given})
+        except ValidationError as error:  # one line: the variable, what is wrong, what was given
+            first = error.errors(include_url=False)[0]
+            message = first["msg"].removeprefix("Value error, ")
+            if first["loc"]:  # a rule spanning several settings names them itself
+                message = f"{first['loc'][0]}: {message}, got {first['input']!r}"
+            raise ConfigError(message) from None
+
+
+@cache
+def current() -> Settings:
+    """This process's settings, read from the environment on first use."""
+    return Settings.from_env()
