@@ -79,7 +79,7 @@ def test_answers_are_recorded_and_features_pruned(project: Path) -> None:
     assert f"python:{answers['python_version']}-slim" in (project / "Dockerfile").read_text()
     assert (
         f"DEFAULT_PORT = {answers['http_port']}"
-        in (project / "src" / answers["package_name"] / "config.py").read_text()
+        in (project / "src" / answers["package_name"] / "settings.py").read_text()
     )
     assert not (project / "_variants").exists()
 
@@ -136,6 +136,30 @@ def test_ruff_format(project: Path) -> None:
 
 def test_mypy_strict(project: Path) -> None:
     run([str(BIN / "mypy"), "--no-incremental", "--cache-dir", "/dev/null"], project)
+
+
+def test_import_layers(project: Path) -> None:
+    src = {"PYTHONPATH": str(project / "src")}
+    run([str(BIN / "lint-imports"), "--no-cache"], project, env=src)
+
+
+def test_an_import_against_the_layers_fails_lint(tmp_path: Path) -> None:
+    """A core helper importing a route (the shape of the first day's `db` -> `routes.health`)."""
+    project = bake(tmp_path)
+    errors = next(project.glob("src/*/errors.py"))
+    errors.write_text(errors.read_text() + "\nfrom .routes import health  # noqa: E402, F401\n")
+    result = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "layers BROKEN" in result.stdout
+    assert ".errors -> " in result.stdout
+    assert ".routes.health" in result.stdout
 
 
 def test_hadolint(project: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .schemas import NAME_LENGTH
+NAME_LENGTH = 100  # schemas.NAME_LENGTH, what the API accepts, must fit (tests/db/test_models.py)
 
 # Named constraints, so migrations can drop and alter them the same way on every database.
 NAMING = {
