@@ -7,11 +7,15 @@ import json
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_openapi3 import APIBlueprint
+from pydantic import Field
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.test import TestResponse
 
 from {{ cookiecutter.package_name }} import errors
+from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.errors import PROBLEM_JSON
+from {{ cookiecutter.package_name }}.shapes import Parameters
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, object]:
@@ -100,3 +104,30 @@ def test_error_bodies_are_json_for_any_path(client: FlaskClient, path: str) -> N
     response = client.get(path)
     assert response.status_code >= 400
     assert response.mimetype == PROBLEM_JSON
+
+
+class WidgetPath(Parameters):
+    """A path model as a resource declares it."""
+
+    widget_id: int = Field(ge=1)
+
+
+class GadgetPath(WidgetPath):
+    """One derived from another resource's: still parameters, though not a direct subclass."""
+
+
+def test_a_bad_parameter_is_a_400_naming_it_whatever_its_model_derives_from() -> None:
+    app = create_app({"APP_ENV": "testing"})
+    bp = APIBlueprint("gadgets", __name__)
+
+    @bp.get("/gadgets/<widget_id>")
+    def gadget(path: GadgetPath) -> dict[str, int]:
+        return {"id": path.widget_id}
+
+    app.register_api(bp)
+    client = app.test_client()
+    assert client.get("/gadgets/7").get_json() == {"id": 7}
+    body = assert_problem(client.get("/gadgets/0"), 400)
+    assert body["errors"] == [
+        {"parameter": "widget_id", "message": "Input should be greater than or equal to 1"}
+    ]
