@@ -1,14 +1,14 @@
 """Take the template's changes since this service was baked, keeping the service's own edits.
 
-Bakes the template twice with the answers in .cookiecutter.json, at the commit recorded there
-(`_commit`) and at the template's newest (or --to), and applies the difference between the two
-bakes with `git apply --3way`: the changes arrive staged, and where the service changed the same
-lines the file gets git's conflict markers. Git-ignored files (.env, secret.env) never take part.
-Needs git and cookiecutter on PATH and only the standard library, so any python3 runs it."""
+Bakes the template with the answers in .cookiecutter.json at the commit recorded there
+(`_commit`) and at its newest (or --to), and applies the difference with `git apply --3way`:
+changes arrive staged, and where the service changed the same lines the file gets git's conflict
+markers. Git-ignored files (.env, secret.env) never take part. Needs git, cookiecutter, stdlib."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import subprocess
@@ -51,28 +51,23 @@ def resolve(clone: Path, ref: str) -> str:
     raise UpdateError(f"the template has no commit, branch or tag {ref!r}")
 
 
-def bake(clone: Path, commit: str, answers: dict[str, object], template: str, to: Path) -> None:
-    """Bake the template at `commit` into `to` with the recorded answers, and commit the bake."""
+def bake(clone: Path, commit: str, answers: dict[str, object], to: Path) -> Path:
+    """Bake the template at `commit` into `to` with the recorded answers; return the project."""
     to.mkdir()
     out(clone, "checkout", "--quiet", "--detach", commit)
     given = [f"{key}={value}" for key, value in answers.items() if not key.startswith("_")]
-    baked = subprocess.run(  # output kept: a bake's banner is no news during an update
-        ["cookiecutter", "--no-input", "--output-dir", str(to), str(clone), *given],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    cmd = ["cookiecutter", "--no-input", "--output-dir", str(to), str(clone), *given]
+    # Output captured: the bake's banner ("Baked ... Next: cd ...") is no news in an update.
+    baked = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if baked.returncode != 0:
         raise UpdateError(f"cookiecutter at {commit}: {baked.stderr.strip() or baked.stdout}")
-    (project,) = to.iterdir()
-    record = project / RECORD
-    if record.is_file():  # the bake records the scratch clone; the service records the template
-        data = json.loads(record.read_text())
-        data["cookiecutter"]["_template"] = template
-        record.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tree = (f"--git-dir={to.parent / 'store'}", f"--work-tree={project}")
-    out(to, *tree, "add", "--all")  # the bake's .gitignore holds: no .env, no secret.env
-    out(to, *tree, "commit", "--quiet", "--allow-empty", "-m", commit)
+    return next(to.iterdir())
+
+
+def snapshot(store: Path, *trees: Path) -> None:
+    """Commit each tree in turn to the scratch repository; a bake's .gitignore keeps .env out."""
+    for tree, args in itertools.product(trees, (["add", "--all"], ["commit", "-qm", "bake"])):
+        out(store, f"--git-dir={store}", f"--work-tree={tree}", *args)
 
 
 def update(project: Path, args: argparse.Namespace) -> int:
@@ -81,17 +76,16 @@ def update(project: Path, args: argparse.Namespace) -> int:
         answers = json.loads((project / RECORD).read_text())["cookiecutter"]
     except (OSError, ValueError, KeyError) as error:
         raise UpdateError(f"no answers to replay in {RECORD}: {error!r}") from error
-    recorded, base = str(answers.get("_template", "")), args.base or answers.get("_commit")
-    template = args.template or recorded
+    template, base = args.template or answers.get("_template"), args.base or answers.get("_commit")
+    if not template:
+        raise UpdateError(f"{RECORD} records no template (_template): pass --template")
     local = project / Path(template).expanduser()  # a path typed here, or recorded absolute
-    template = str(local.resolve()) if template and local.is_dir() else template
+    template = str(local.resolve()) if local.is_dir() else template
     if not base:
         raise UpdateError(
             f"{RECORD} records no template commit (_commit): pass --from <the template commit "
             "this service was baked from>; the newest would silently drop every change since"
         )
-    if not template:
-        raise UpdateError(f"{RECORD} records no template (_template): pass --template")
     if shutil.which("cookiecutter") is None:
         raise UpdateError("no cookiecutter on PATH: pipx install cookiecutter (or uv tool ...)")
     if not args.diff and out(project, "status", "--porcelain", "--untracked-files=no"):
@@ -106,12 +100,18 @@ def update(project: Path, args: argparse.Namespace) -> int:
         if old == new:
             print(f"Already at the template's {args.to} ({new[:12]}).")
             return 0
-        bake(tmp / "clone", old, answers, recorded, tmp / "old")
-        bake(tmp / "clone", new, answers, template, tmp / "new")
+        before = bake(tmp / "clone", old, answers, tmp / "old")
+        # The record's base is the service's own (it may predate _commit): only the new differs.
+        (before / RECORD).write_text((project / RECORD).read_text())
+        after = bake(tmp / "clone", new, answers, tmp / "new")
+        data = json.loads((after / RECORD).read_text())
+        # Where the template is, not the scratch clone; and the commit, even from an old hook.
+        data["cookiecutter"].update(_template=template, _commit=new)
+        (after / RECORD).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        snapshot(tmp / "store", before, after)
         # Files the service deleted stay deleted: the template's changes to them are left out.
-        ours = set(out(project, "ls-files").splitlines())
         baked = out(tmp / "store", "ls-tree", "-r", "--name-only", "HEAD~").splitlines()
-        gone = sorted(set(baked) - ours)
+        gone = sorted(set(baked) - set(out(project, "ls-files").splitlines()))
         skip = [f":(exclude,literal){path}" for path in gone]
         diff = git(tmp / "store", "diff", "--binary", "-M", "HEAD~", "HEAD", "--", *skip).stdout
         if args.diff:
@@ -121,7 +121,7 @@ def update(project: Path, args: argparse.Namespace) -> int:
         out(project, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", str(tmp / "store"))
     sub = out(project, "rev-parse", "--show-prefix")  # a service inside a bigger repository
     applied = git(project, "apply", "--3way", *(["--directory", sub] if sub else []), stdin=diff)
-    conflicts = out(project, "diff", "--relative", "--name-only", "--diff-filter=U").split()
+    conflicts = out(project, "diff", "--relative", "--name-only", "--diff-filter=U").splitlines()
     if applied.returncode != 0 and not conflicts:
         raise UpdateError(f"git apply failed, so it changed nothing:\n{applied.stderr.strip()}")
     print(f"Template {old[:12]} -> {new[:12]}: changes applied and staged (git diff --staged).")
