@@ -19,8 +19,8 @@ from pathlib import Path
 RECORD = ".cookiecutter.json"
 # Cookiecutter's own abbreviations, expanded the same way, since git clones the template here.
 ABBREVIATIONS = {"gh": "https://github.com/{}.git", "gl": "https://gitlab.com/{}.git"}
-# The scratch commits need an author, whatever the user's git config holds.
-GIT = ["git", "-c", "user.name=update", "-c", "user.email=update@localhost"]
+# The scratch commits need an author and no signing key, whatever the user's git config holds.
+GIT = ["git", "-c", "user.name=u", "-c", "user.email=u@localhost", "-c", "commit.gpgsign=false"]
 
 
 class UpdateError(Exception):
