@@ -4,8 +4,10 @@ answers, write .env, say what next."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,9 +84,57 @@ def place_license(project: Path, answers: Mapping[str, object]) -> None:
     shutil.rmtree(project / LICENSES_DIR, ignore_errors=True)
 
 
+def template_dir(answers: Mapping[str, object]) -> Path | None:
+    """The directory cookiecutter baked from, absolute, or None if it cannot be found.
+
+    Cookiecutter passes `_repo_dir` as the user typed it and runs this hook inside the new
+    project, so a relative path is resolved against the shell's $PWD, where it was typed."""
+    repo_dir = answers.get("_repo_dir")
+    if not isinstance(repo_dir, str) or not repo_dir:
+        return None
+    path = Path(os.environ.get("PWD", "/nonexistent")) / Path(repo_dir).expanduser()
+    return path.resolve() if (path / "cookiecutter.json").is_file() else None
+
+
+def git(directory: Path, *args: str) -> str | None:
+    """git's output in `directory`, or None where git or the repository is missing."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(directory), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (result.stdout.strip() or None) if result.returncode == 0 else None
+
+
+def template_commit(directory: Path) -> str | None:
+    """HEAD of the template's checkout, if the template is the root of one: a template copied
+    into another repository (a home directory under git, say) must not record that one's."""
+    top = git(directory, "rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != directory:
+        return None
+    return git(directory, "rev-parse", "--verify", "HEAD")
+
+
 def record_answers(project: Path, answers: Mapping[str, object]) -> Path:
-    """Write the answers as a replay file so the project can be re-baked or updated later."""
+    """Write the answers as a replay file so the project can be re-baked or updated later, with
+    where the template came from and, from a git checkout, its commit (`_commit`): the update
+    script (scripts/update_template.py) bakes that commit again to see what the template changed
+    since, so it must never have to guess it."""
     public = {k: v for k, v in answers.items() if not k.startswith("_") or k == "_template"}
+    directory = template_dir(answers)
+    if directory is not None:
+        # A local template as typed (`cookiecutter ../template`) is relative to a directory
+        # the update runs far from: record where it is. gh: and URLs are kept as given.
+        if answers.get("_template") == answers.get("_repo_dir"):
+            public["_template"] = str(directory)
+        commit = template_commit(directory)
+        if commit is not None:
+            public["_commit"] = commit
     path = project / ".cookiecutter.json"
     path.write_text(json.dumps({"cookiecutter": public}, indent=2, sort_keys=True) + "\n")
     return path
