@@ -9,6 +9,8 @@ from flask.testing import FlaskClient
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import current
 
+from .things import add_things
+
 
 @pytest.fixture(autouse=True)
 def fresh_settings() -> None:
@@ -33,3 +35,10 @@ def prod_app() -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A test client for the testing app."""
     return app.test_client()
+
+
+@pytest.fixture
+def things_app() -> Flask:
+    """A production-like app (errors answered, not propagated) with the tests' own JSON write
+    route, POST /test/things (things.py)."""
+    return add_things(create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False}))

@@ -14,6 +14,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from {{ cookiecutter.package_name }}.body import GuardedInput
 
+from .things import THINGS
+
 ITEM = b'{"name": "widget"}'
 
 
@@ -25,56 +27,56 @@ class BrokenStream(io.BytesIO):
 
 
 def post(app: Flask, stream: Any, **environ: Any) -> Any:
-    """POST /api/items with a raw input stream and environ keys, as a WSGI server would."""
+    """POST /test/things with a raw input stream and environ keys, as a WSGI server would."""
     return app.test_client().post(
-        "/api/items",
+        THINGS,
         input_stream=stream,
         content_type="application/json",
         environ_overrides=environ,
     )
 
 
-def test_unreadable_body_is_400(prod_app: Flask) -> None:
-    response = post(prod_app, BrokenStream(), **{"wsgi.input_terminated": True})
+def test_unreadable_body_is_400(things_app: Flask) -> None:
+    response = post(things_app, BrokenStream(), **{"wsgi.input_terminated": True})
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
 
 
-def test_body_shorter_than_content_length_is_400(prod_app: Flask) -> None:
+def test_body_shorter_than_content_length_is_400(things_app: Flask) -> None:
     stream = io.BytesIO(ITEM)
     response = post(
-        prod_app, stream, CONTENT_LENGTH=str(len(ITEM) + 50), **{"wsgi.input_terminated": True}
+        things_app, stream, CONTENT_LENGTH=str(len(ITEM) + 50), **{"wsgi.input_terminated": True}
     )
     assert response.status_code == 400
     assert "ended before" in response.get_data(as_text=True)
 
 
-def test_chunked_body_past_the_limit_is_413(prod_app: Flask) -> None:
-    limit = prod_app.config["MAX_CONTENT_LENGTH"]
+def test_chunked_body_past_the_limit_is_413(things_app: Flask) -> None:
+    limit = things_app.config["MAX_CONTENT_LENGTH"]
     body = json.dumps({"name": "x", "pad": "y" * limit}).encode()
-    response = post(prod_app, io.BytesIO(body), **{"wsgi.input_terminated": True})
+    response = post(things_app, io.BytesIO(body), **{"wsgi.input_terminated": True})
     assert response.status_code == 413
 
 
-def test_chunked_body_within_the_limit_is_read_whole(prod_app: Flask) -> None:
-    response = post(prod_app, io.BytesIO(ITEM), **{"wsgi.input_terminated": True})
+def test_chunked_body_within_the_limit_is_read_whole(things_app: Flask) -> None:
+    response = post(things_app, io.BytesIO(ITEM), **{"wsgi.input_terminated": True})
     assert response.status_code == 201
 
 
-def test_deeply_nested_json_is_400(prod_app: Flask) -> None:
+def test_deeply_nested_json_is_400(things_app: Flask) -> None:
     depth = 100_000
     body = b"[" * depth + b"]" * depth
-    response = prod_app.test_client().post("/api/items", data=body, content_type="application/json")
+    response = things_app.test_client().post(THINGS, data=body, content_type="application/json")
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
 
 
 @pytest.mark.parametrize(("protocol", "status"), [("HTTP/1.1", 400), ("HTTP/1.0", 200)])
-def test_host_is_required_on_http11_only(prod_app: Flask, protocol: str, status: int) -> None:
+def test_host_is_required_on_http11_only(things_app: Flask, protocol: str, status: int) -> None:
     environ = EnvironBuilder(path="/healthz").get_environ()
     environ["SERVER_PROTOCOL"] = protocol
     del environ["HTTP_HOST"]
-    _, status_line, _ = run_wsgi_app(prod_app, environ, buffered=True)
+    _, status_line, _ = run_wsgi_app(things_app, environ, buffered=True)
     assert int(status_line.split()[0]) == status
 
 

@@ -17,6 +17,8 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.errors import PROBLEM_JSON
 from {{ cookiecutter.package_name }}.shapes import Parameters
 
+from .things import THINGS
+
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, object]:
     """The response is problem+json with the RFC 9457 members and the request id."""
@@ -42,25 +44,28 @@ def test_405_keeps_allow(client: FlaskClient) -> None:
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
-def test_400_malformed_json(client: FlaskClient) -> None:
-    response = client.post("/api/items", data="{not json", content_type="application/json")
+def test_400_malformed_json(things_app: Flask) -> None:
+    response = things_app.test_client().post(
+        THINGS, data="{not json", content_type="application/json"
+    )
     assert_problem(response, 400)
 
 
-def test_415_wrong_content_type(client: FlaskClient) -> None:
-    response = client.post("/api/items", data="name=x", content_type="text/plain")
+def test_415_wrong_content_type(things_app: Flask) -> None:
+    response = things_app.test_client().post(THINGS, data="name=x", content_type="text/plain")
     assert_problem(response, 415)
 
 
-def test_413_oversized_body(client: FlaskClient, app: Flask) -> None:
-    size = app.config["MAX_CONTENT_LENGTH"] + 1
+def test_413_oversized_body(things_app: Flask) -> None:
+    size = things_app.config["MAX_CONTENT_LENGTH"] + 1
     payload = json.dumps({"name": "x" * size})
-    response = client.post("/api/items", data=payload, content_type="application/json")
+    response = things_app.test_client().post(THINGS, data=payload, content_type="application/json")
     assert_problem(response, 413)
 
 
-def test_422_lists_every_problem(client: FlaskClient) -> None:
-    response = client.post("/api/items", json={"name": "", "quantity": -1, "colour": "red"})
+def test_422_lists_every_problem(things_app: Flask) -> None:
+    client = things_app.test_client()
+    response = client.post(THINGS, json={"name": "", "quantity": -1, "colour": "red"})
     body = assert_problem(response, 422)
     pointers = {e["pointer"] for e in body["errors"]}  # type: ignore[attr-defined]
     assert pointers == {"/name", "/quantity", "/colour"}
@@ -99,7 +104,7 @@ def test_http_exception_headers_survive(app: Flask) -> None:
     assert response.headers["Retry-After"] == "30"
 
 
-@pytest.mark.parametrize("path", ["/healthz/", "/api/items/"])
+@pytest.mark.parametrize("path", ["/healthz/", "/no/such/path/"])
 def test_error_bodies_are_json_for_any_path(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code >= 400

@@ -24,9 +24,11 @@ from {{ cookiecutter.package_name }}.headers import SECURITY_HEADERS
 from {{ cookiecutter.package_name }}.hooks import VALID_REQUEST_ID
 from {{ cookiecutter.package_name }}.log import LogHandler
 
+from .things import THINGS, add_things
+
 METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])
 PATHS = st.one_of(
-    st.sampled_from(["/", "/healthz", "/readyz", "/api/items", "/api/items/", "/healthz/x"]),
+    st.sampled_from(["/", "/healthz", "/readyz", THINGS, f"{THINGS}/", "/healthz/x"]),
     # No leading "//": the test client would read what follows as a host name, not a path.
     st.text(max_size=40).map(lambda text: "/" + quote(text.lstrip("/"), safe="/")),
 )
@@ -53,7 +55,7 @@ LEAKS = ("Traceback", 'File "', "Error:", "Exception")
 @pytest.fixture(scope="module")
 def surface() -> Iterator[tuple[Flask, io.StringIO]]:
     """A production-like app (errors handled, not propagated) whose logs go to a buffer."""
-    app = create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False})
+    app = add_things(create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False}))
     buffer = io.StringIO()
     handler = LogHandler(buffer)
     logging.getLogger().addHandler(handler)

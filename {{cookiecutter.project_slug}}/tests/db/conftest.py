@@ -6,8 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask, abort
 
-from .support import fresh_postgres, migrate, require_postgres, service_url
+from {{ cookiecutter.package_name }} import db
+from {{ cookiecutter.package_name }}.app import create_app
+
+from .support import Probe, fresh_postgres, migrate, probe_tables, require_postgres, service_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,3 +32,25 @@ def postgres_url() -> Iterator[str]:
     with fresh_postgres(service_url(require_postgres())) as url:
         migrate(url)
         yield url
+
+
+@pytest.fixture
+def hooked(tmp_path: Path) -> Flask:
+    """An app on a pooled, migrated database with views that write, then succeed, fail or raise."""
+    url = f"sqlite:///{tmp_path}/t.db"
+    migrate(url)
+    app = create_app({"APP_ENV": "development", "DATABASE_URL": url})
+    probe_tables(app)
+
+    # app.route, not app.post: flask-openapi3's app.post hands URL variables to a path model only.
+    @app.route("/t/<outcome>", methods=["GET", "POST"])
+    def write(outcome: str) -> tuple[str, int]:
+        db.session().add(Probe(name=outcome))
+        db.session().flush()
+        if outcome == "raise":
+            raise RuntimeError("boom")
+        if outcome == "abort":
+            abort(409)
+        return "", 400 if outcome == "fail" else 201
+
+    return app

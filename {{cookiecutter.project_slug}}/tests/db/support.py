@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import String, create_engine, func, make_url, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from {{ cookiecutter.package_name }} import db
 from {{ cookiecutter.package_name }}.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -79,3 +82,26 @@ def create(client: FlaskClient, name: str, quantity: int = 1) -> dict[str, Any]:
     item = response.get_json()
     assert isinstance(item, dict)
     return item
+
+
+class ProbeBase(DeclarativeBase):
+    """The tests' own tables, apart from the service's models (and from its migrations)."""
+
+
+class Probe(ProbeBase):
+    """A row a test view writes; its unique name lets a test break a constraint."""
+
+    __tablename__ = "test_probe"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+def probe_tables(app: Flask) -> None:
+    """Create the tests' tables in the app's database."""
+    ProbeBase.metadata.create_all(app.extensions["db"].kw["bind"])
+
+
+def count(app: Flask) -> int:
+    """Probe rows in the app's database."""
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(Probe)) or 0

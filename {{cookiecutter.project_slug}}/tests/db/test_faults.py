@@ -26,9 +26,25 @@ def silent_database() -> Iterator[str]:
         yield f"postgresql://app:pw@127.0.0.1:{listener.getsockname()[1]}/app"
 
 
+# A route of the test's own that needs the database: the example resource may be gone.
+PROBE = """
+from flask import Blueprint
+from sqlalchemy import text
+
+from .. import db
+
+bp = Blueprint("probe", __name__)
+
+
+@bp.post("/probe")
+def probe() -> dict[str, int]:
+    return {"one": db.session().scalar(text("SELECT 1"))}
+"""
+
+
 def gunicorn(tmp_path: Path, database_url: str) -> AbstractContextManager[Server]:
-    """The production server on `database_url`."""
-    copy_project(tmp_path)
+    """The production server on `database_url`, with the probe route."""
+    (copy_project(tmp_path) / "routes" / "probe.py").write_text(PROBE)
     env = {**PROD, "DATABASE_URL": database_url}
     return serve(tmp_path, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env, free_port())
 
@@ -39,7 +55,7 @@ def test_an_unreachable_database_is_a_quick_503(
     with gunicorn(tmp_path, silent_database) as server:
         assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
         started = time.monotonic()
-        response = requests.post(f"{server.url}/api/items", json={"name": "x"}, timeout=30)
+        response = requests.post(f"{server.url}/probe", timeout=30)
         waited = time.monotonic() - started
         assert response.status_code == 503
         assert response.headers["Content-Type"] == "application/problem+json"
@@ -64,12 +80,12 @@ def test_readiness_follows_the_database_without_a_restart(
         down = requests.get(f"{server.url}/readyz", timeout=10)
         assert down.status_code == 503
         assert down.json()["checks"] == {"database": "failing"}
-        write = requests.post(f"{server.url}/api/items", json={"name": "x"}, timeout=10)
+        write = requests.post(f"{server.url}/probe", timeout=10)
         assert write.status_code == 503
         assert "Retry-After" in write.headers
         relay.restore()
         assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
-        assert requests.post(f"{server.url}/api/items", json={"name": "y"}, timeout=10).ok
+        assert requests.post(f"{server.url}/probe", timeout=10).ok
     relay.cut()
 
 
@@ -86,8 +102,8 @@ def connections(url: str) -> int:
 
 def test_shutdown_returns_every_connection(tmp_path: Path, postgres_url: str) -> None:
     with gunicorn(tmp_path, postgres_url) as server:
-        for n in range(20):
-            requests.post(f"{server.url}/api/items", json={"name": f"item-{n}"}, timeout=10)
+        for _ in range(20):
+            requests.post(f"{server.url}/probe", timeout=10)
         assert connections(postgres_url) >= 1
     assert server.process.returncode == 0
     assert connections(postgres_url) == 0

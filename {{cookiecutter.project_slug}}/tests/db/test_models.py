@@ -13,4 +13,4 @@ def test_the_name_column_holds_the_longest_name_the_api_accepts() -> None:
     column = Item.__table__.c.name
     assert isinstance(column.type, String)
     assert column.type.length is not None
-    assert schemas.NAME_LENGTH <= column.type.length
+    assert column.type.length >= schemas.NAME_LENGTH
