@@ -5,8 +5,9 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, make_url, pool
 
+from {{ cookiecutter.package_name }}.engine import make_directory_for
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -22,7 +23,9 @@ def url() -> str:
 
 def run() -> None:
     """Migrate in one transaction; batch mode lets SQLite alter tables."""
-    engine = create_engine(url(), poolclass=pool.NullPool)
+    target = make_url(url())
+    make_directory_for(target)
+    engine = create_engine(target, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -8,7 +8,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.pool import NullPool, StaticPool
 
 from .settings import Settings
@@ -36,13 +36,19 @@ def make_engine(settings: Settings) -> Engine:
     else:
         pool_size = settings.DATABASE_POOL_SIZE
         options.update(pool_size=pool_size, max_overflow=2, pool_timeout=timeout)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # instance/ in development
+    make_directory_for(url)
     engine = create_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
     forget_pool_after_fork(engine)
     return engine
+
+
+def make_directory_for(url: URL) -> None:
+    """A SQLite file's directory, made if missing (instance/ in development): SQLite makes
+    the file but not the directory, and says only "unable to open database file"."""
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
