@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, String
+import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAME_LENGTH = 100  # schemas.NAME_LENGTH, what the API accepts, must fit (tests/db/test_models.py)
@@ -32,7 +32,7 @@ def as_utc(moment: datetime) -> datetime:
 class Base(DeclarativeBase):
     """Every model's base: one metadata with the naming convention."""
 
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = sa.MetaData(naming_convention=NAMING)
 
 
 class Item(Base):
@@ -40,15 +40,15 @@ class Item(Base):
 
     __tablename__ = "items"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), unique=True)
     quantity: Mapped[int] = mapped_column(default=1)
     # Incremented by every UPDATE, which also checks it (UPDATE ... WHERE version = :seen):
     # of two writers that read the same version, only the first one's update matches a row.
     version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -53,6 +53,8 @@ def json_integer(value: object) -> object:
 
 
 Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(json_integer)]
+# A row's id, or a reference to one.
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(json_integer)]
 
 
 class ItemIn(Body):
@@ -89,7 +91,7 @@ class ItemPage(Model):
 class ItemPath(Parameters):
     """The item addressed by the URL."""
 
-    item_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    item_id: Id
 
 
 class ItemsQuery(Parameters):
