@@ -88,6 +88,7 @@ class Metrics:
 
     def on_metrics_socket(self, environ: dict[str, Any]) -> bool:
         """Whether the connection came in on METRICS_PORT."""
+        # gunicorn's own key, not WSGI's: tests/test_internals_gunicorn.py pins it.
         sock: socket.socket | None = environ.get("gunicorn.socket")
         return sock is not None and sock.getsockname()[1] == self.port
 
