@@ -76,6 +76,31 @@ def test_gunicorn_gthread_stops_accepting_once_no_longer_alive(gthread: Any) -> 
     )
 
 
+class _Booted(Exception):
+    pass
+
+
+def test_gunicorn_gthread_can_stop_when_it_installs_its_handlers(gthread: Any) -> None:
+    def init_signals() -> None:
+        raise _Booted  # where worker.Worker.init_signals obeys a signal that came during boot
+
+    gthread.poller.close()
+    gthread.log, gthread.init_signals = Logger(Config()), init_signals
+    with pytest.raises(_Booted):
+        gthread.init_process()
+    try:  # handle_quit uses the pool, handle_exit the method queue
+        gthread.handle_exit(signal.SIGTERM, None)  # as worker.Worker.init_signals may
+        assert (gthread.alive, gthread.tpool is not None) == (False, True), (
+            "gunicorn's gthread init_process no longer readies its thread pool and method "
+            "queue before init_signals: worker.Worker cannot obey a signal sent while it boots"
+        )
+    finally:
+        gthread.tpool.shutdown()
+        gthread.method_queue.close()
+        for fd in gthread.PIPE:
+            os.close(fd)
+
+
 class _App(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         pass
