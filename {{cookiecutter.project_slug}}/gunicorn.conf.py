@@ -79,7 +79,8 @@ def on_starting(server: Any) -> None:
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """Show the worker the signals that reach it before its own handlers do (worker.py)."""
+    """Show the worker the signals that reach it before its own handlers do (worker.py).
+    SIG_QUEUE is the master's internal queue: tests/test_internals_gunicorn.py pins it."""
     worker.early_signals = server.SIG_QUEUE
     if metrics_port:
         from {{ cookiecutter.package_name }} import metrics  # noqa: PLC0415

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram
 
 from . import __version__, promfiles
@@ -39,9 +40,10 @@ BUILD = Gauge(
 )
 
 
-def route(environ: dict[str, Any]) -> str:
-    """The URL rule Flask matched, or one value for everything that did not."""
-    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+def route() -> str:
+    """The URL rule Flask matched for the request being answered, or one value for everything
+    that did not (and for answers given before Flask saw the request)."""
+    rule = request.url_rule if has_request_context() else None
     return rule.rule if rule is not None else UNMATCHED
 
 
@@ -49,8 +51,8 @@ class Metrics:
     """WSGI middleware: count and time every request, and serve GET /metrics on the metrics
     socket only (the socket gunicorn accepted on decides, not a Host header a client forges).
 
-    Out here a request costs no Flask hook or context lookup; the route comes from the
-    request object Flask keeps in the environ until the response has started.
+    Out here a request costs no Flask hook; the route is read through Flask's public request
+    proxy while the response starts, inside the request context.
     """
 
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], port: int) -> None:
@@ -68,7 +70,7 @@ class Metrics:
 
         def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             nonlocal status, path
-            status, path = status_line[:3], route(environ)  # before Flask lets the request go
+            status, path = status_line[:3], route()  # before Flask pops the request context
             return start_response(status_line, headers, exc_info)
 
         IN_PROGRESS.inc()
@@ -86,6 +88,7 @@ class Metrics:
 
     def on_metrics_socket(self, environ: dict[str, Any]) -> bool:
         """Whether the connection came in on METRICS_PORT."""
+        # gunicorn's own key, not WSGI's: tests/test_internals_gunicorn.py pins it.
         sock: socket.socket | None = environ.get("gunicorn.socket")
         return sock is not None and sock.getsockname()[1] == self.port
 

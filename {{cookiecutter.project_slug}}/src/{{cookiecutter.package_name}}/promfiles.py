@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.mmap_dict import MmapedDict  # internal: tests/test_internals.py pins it
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 Value = tuple[float, float]  # (value, timestamp), as the files store them

@@ -58,7 +58,8 @@ class Parameters(Model):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """flask-openapi3 asks for the schema on every request it validates: build it once."""
+        """flask-openapi3 asks for the schema on every request it validates: build it once
+        (tests/test_internals.py fails if it stops asking, or stops asking the model)."""
         if args or kwargs:
             return super().model_json_schema(*args, **kwargs)
         return _schema_of(cls)

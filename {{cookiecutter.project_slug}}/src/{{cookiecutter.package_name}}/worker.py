@@ -1,7 +1,7 @@
-"""gunicorn's gthread worker with four changes for production: silent connections wait in the
-poller instead of a thread, a draining worker lets go of its listening sockets, the heartbeat
-costs one system call a second instead of one per request, and a stop signal sent while the
-worker boots is not lost."""
+"""gunicorn's gthread worker with three changes for production: silent connections wait in the
+poller instead of a thread, a draining worker lets go of its listening sockets, and a stop
+signal sent while the worker boots is not lost. Each one overrides gthread internals, so
+tests/test_internals.py pins what it assumes and pyproject.toml bounds gunicorn's version."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from gunicorn.workers.gthread import ThreadWorker
 class Worker(ThreadWorker):  # type: ignore[misc]
     """`worker_class` in gunicorn.conf.py."""
 
-    next_heartbeat = 0.0
     # The master's signal queue as this process inherited it (gunicorn.conf.py's post_fork).
     early_signals: queue.SimpleQueue[Any] | None = None
 
@@ -37,17 +36,6 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             self.handle_quit(signal.SIGQUIT, None)
         elif signal.SIGTERM in early:
             self.handle_exit(signal.SIGTERM, None)
-
-    def notify(self) -> None:
-        """Tell the master this worker is alive, at most once a second.
-
-        gthread calls this on every pass of its event loop, which under load means a utime()
-        system call per request; the master only needs one within `timeout` (30 s by default).
-        """
-        now = time.monotonic()
-        if now >= self.next_heartbeat:
-            super().notify()
-            self.next_heartbeat = now + min(1.0, self.timeout / 4)
 
     def enqueue_req(self, conn: Any) -> None:
         """Give a new connection a thread only once it has sent something.
