@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -82,6 +83,20 @@ def test_answers_are_recorded_and_features_pruned(project: Path) -> None:
         in (project / "src" / answers["package_name"] / "config.py").read_text()
     )
     assert not (project / "_variants").exists()
+
+
+# A quoted LABEL value in a Dockerfile: backslash escapes the next character, nothing else.
+LABEL_VALUE = re.compile(r'org\.opencontainers\.image\.(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def test_image_labels_carry_the_answers_as_typed(project: Path) -> None:
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    labels = {
+        key: re.sub(r"\\(.)", r"\1", value)
+        for key, value in LABEL_VALUE.findall((project / "Dockerfile").read_text())
+    }
+    assert labels["description"] == answers["description"]
+    assert labels["authors"] == f"{answers['author_name']} <{answers['author_email']}>"
 
 
 def test_the_database_choice_shapes_the_bake(project: Path) -> None:

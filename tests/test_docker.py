@@ -217,6 +217,9 @@ def test_image_contents_labels_and_home(stack: Stack) -> None:
     )
     assert labels["org.opencontainers.image.title"] == stack.project.name
     assert labels["org.opencontainers.image.version"]
+    answers = json.loads((stack.project / ".cookiecutter.json").read_text())["cookiecutter"]
+    author = f"{answers['author_name']} <{answers['author_email']}>"
+    assert labels["org.opencontainers.image.authors"] == author, "< and > as typed"
     shell = (
         "id -un; echo $HOME; test -w $HOME && echo writable; ls -A /app; which curl || echo no-curl"
     )
