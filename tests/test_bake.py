@@ -115,7 +115,9 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     ).read_text()
     assert ("sqlalchemy" in dependencies.lower()) == with_db
     compose = (project / "compose.yaml").read_text()
-    assert ("${POSTGRES_IMAGE:-postgres:17}" in compose) == (database == "postgresql")
+    assert ("\n  db:\n" in compose) == (database == "postgresql")
+    # make test-postgres (db.mk) needs it wherever there is a database, SQLite's bake included.
+    assert ("\n  test-db:\n" in compose) == with_db
     assert ("service_completed_successfully" in compose) == with_db
     assert ("sqlite:////data/" in compose) == (database == "sqlite")
     assert ("POSTGRES_PASSWORD=" in (project / ".env").read_text()) == (database == "postgresql")
