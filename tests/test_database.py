@@ -15,19 +15,9 @@ import pytest
 import requests
 
 from .docker_support import Stack, require_engine
-from .helpers import BIN, bake, free_port, run
+from .helpers import BIN, bake, borrow_template_venv, free_port, run
 
 pytestmark = pytest.mark.docker
-
-
-def borrow_template_venv(project: Path) -> None:
-    """Give the bake a .venv that is the template's (same locked dependencies), so its Makefile
-    runs its targets without installing them all again."""
-    venv = project / ".venv"
-    (venv / "bin").mkdir(parents=True)
-    for tool in ("python", "pytest", "alembic"):
-        (venv / "bin" / tool).symlink_to(BIN / tool)
-    (venv / ".installed").touch()
 
 
 # The SQLite bake keeps psycopg and the PostgreSQL tests (a URL switches), so its skips point to
