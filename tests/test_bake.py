@@ -131,6 +131,20 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert secrets == ["dev", "prod"]
 
 
+def test_k8s_deploy_is_described_as_this_bake_does_it(project: Path) -> None:
+    base = project / "deploy" / "k8s" / "base"
+    manifests = "".join(path.read_text() for path in base.glob("*.yaml"))
+    job, init = (base / "migrate-job.yaml").exists(), "initContainers:" in manifests
+    readme = (project / "README.md").read_text()
+    (told,) = [p for p in readme.split("\n\n") if p.startswith("`make k8s-deploy` renders")]
+    assert ("migration Job" in told) == job
+    assert ("init container" in told) == init
+    assert ("maxUnavailable: 0" in told) == ("type: Recreate" not in manifests)
+    listed = run(["make", "help"], project).stdout
+    (target,) = [line for line in listed.splitlines() if "make k8s-deploy " in line]
+    assert ("migrate" in target) == job
+
+
 def test_github_files_match_their_schemas(project: Path) -> None:
     workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
     dependabot = project / ".github" / "dependabot.yml"
