@@ -32,6 +32,7 @@ def test_baked_suite_passes_on_postgresql(
 ) -> None:
     require_engine()
     project = bake(tmp_path, database=database)
+    (project / ".env").unlink()  # as in a fresh clone: compose must not need it for test-db
     borrow_template_venv(project)
     env = {
         "COMPOSE_PROJECT_NAME": f"tpl{uuid.uuid4().hex[:8]}",
