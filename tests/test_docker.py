@@ -242,6 +242,9 @@ def test_dev_debugger_pin_comes_from_the_environment(stack: Stack) -> None:
     wait_for_http(f"http://127.0.0.1:{stack.dev_port}/healthz")
     logs = stack.compose("logs", "--no-color", "dev").stdout
     assert f"Debugger PIN: {env_file['DEBUG_PIN']}" in logs
+    # The address to open is the published one, never the container's own port.
+    assert f"Running on http://127.0.0.1:{stack.dev_port}\n" in logs
+    assert f"127.0.0.1:{_container_port(stack)}" not in logs
     # LOG_FORMAT defaults to text in development: time, padded level, logger, message.
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3} INFO     werkzeug ", logs), logs[-2000:]
     stack.compose("--profile", "dev", "stop", "dev")

@@ -8,6 +8,7 @@ a syntax error is shown by the debugger instead of ending the server, until the 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 import sysconfig
@@ -81,6 +82,22 @@ def bind_address() -> tuple[str, int]:
     return host, port
 
 
+class PublishedAddress(logging.Filter):
+    """Werkzeug's start-up lines name the address bound inside the container; behind compose's
+    published port the host reaches another one, DEV_URL (compose sets it), shown instead."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if " * Running on " in message:
+            kept = [line for line in message.splitlines() if not line.startswith(" * Running on")]
+            record.msg, record.args = "\n".join([*kept, f" * Running on {self.url}"]), ()
+        return True
+
+
 def reloader_type() -> str:
     """watchdog when installed (event-driven, faster), else stat polling; RELOADER overrides."""
     default = "watchdog" if importlib.util.find_spec("watchdog") else "stat"
@@ -90,6 +107,8 @@ def reloader_type() -> str:
 def main() -> None:
     """Serve with the reloader and the interactive debugger until interrupted."""
     host, port = bind_address()
+    if url := os.environ.get("DEV_URL"):
+        logging.getLogger("werkzeug").addFilter(PublishedAddress(url))
     # The first process only holds the socket and watches files; the child it starts serves.
     app = DevApp() if is_running_from_reloader() else None
     run_simple(
