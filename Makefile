@@ -24,8 +24,8 @@ test-fast: $(STAMP)  ## everything but Docker and the fresh-venv bake
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not docker and not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check hooks tests benchmarks docker
-	$(BIN)/ruff format --check hooks tests benchmarks docker
+	$(BIN)/ruff check hooks local_extensions.py tests benchmarks docker
+	$(BIN)/ruff format --check hooks local_extensions.py tests benchmarks docker
 
 # Not part of `make test` (tests/test_bench_smoke.py runs it on a tiny budget). Knobs: BENCH_*
 # variables (`make bench BENCH_DURATION=30 BENCH_DOCKER=0`) or BENCH_ARGS; needs wrk.

@@ -53,6 +53,16 @@ def bake(output_dir: Path, **answers: str) -> Path:
     )
 
 
+def borrow_template_venv(project: Path) -> None:
+    """Give the bake a .venv that is the template's (same locked dependencies), so its Makefile
+    runs its targets without installing them all again."""
+    venv = project / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    for tool in ("python", "pytest", "alembic", "ruff"):
+        (venv / "bin" / tool).symlink_to(BIN / tool)
+    (venv / ".installed").touch()
+
+
 def run(
     cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -84,6 +85,20 @@ def test_answers_are_recorded_and_features_pruned(project: Path) -> None:
     assert not (project / "_variants").exists()
 
 
+# A quoted LABEL value in a Dockerfile: backslash escapes the next character, nothing else.
+LABEL_VALUE = re.compile(r'org\.opencontainers\.image\.(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def test_image_labels_carry_the_answers_as_typed(project: Path) -> None:
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    labels = {
+        key: re.sub(r"\\(.)", r"\1", value)
+        for key, value in LABEL_VALUE.findall((project / "Dockerfile").read_text())
+    }
+    assert labels["description"] == answers["description"]
+    assert labels["authors"] == f"{answers['author_name']} <{answers['author_email']}>"
+
+
 def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     database, package = answers["database"], project / "src" / answers["package_name"]
@@ -100,7 +115,9 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     ).read_text()
     assert ("sqlalchemy" in dependencies.lower()) == with_db
     compose = (project / "compose.yaml").read_text()
-    assert ("${POSTGRES_IMAGE:-postgres:17}" in compose) == (database == "postgresql")
+    assert ("\n  db:\n" in compose) == (database == "postgresql")
+    # make test-postgres (db.mk) needs it wherever there is a database, SQLite's bake included.
+    assert ("\n  test-db:\n" in compose) == with_db
     assert ("service_completed_successfully" in compose) == with_db
     assert ("sqlite:////data/" in compose) == (database == "sqlite")
     assert ("POSTGRES_PASSWORD=" in (project / ".env").read_text()) == (database == "postgresql")
@@ -112,6 +129,20 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert (manifests / "hpa.yaml").exists() == (database != "sqlite")
     secrets = sorted(p.parent.name for p in project.glob("deploy/k8s/overlays/*/secret.env"))
     assert secrets == ["dev", "prod"]
+
+
+def test_k8s_deploy_is_described_as_this_bake_does_it(project: Path) -> None:
+    base = project / "deploy" / "k8s" / "base"
+    manifests = "".join(path.read_text() for path in base.glob("*.yaml"))
+    job, init = (base / "migrate-job.yaml").exists(), "initContainers:" in manifests
+    readme = (project / "README.md").read_text()
+    (told,) = [p for p in readme.split("\n\n") if p.startswith("`make k8s-deploy` renders")]
+    assert ("migration Job" in told) == job
+    assert ("init container" in told) == init
+    assert ("maxUnavailable: 0" in told) == ("type: Recreate" not in manifests)
+    listed = run(["make", "help"], project).stdout
+    (target,) = [line for line in listed.splitlines() if "make k8s-deploy " in line]
+    assert ("migrate" in target) == job
 
 
 def test_github_files_match_their_schemas(project: Path) -> None:

@@ -15,27 +15,24 @@ import pytest
 import requests
 
 from .docker_support import Stack, require_engine
-from .helpers import BIN, bake, free_port, run
+from .helpers import BIN, bake, borrow_template_venv, free_port, run
 
 pytestmark = pytest.mark.docker
 
 
-def borrow_template_venv(project: Path) -> None:
-    """Give the bake a .venv that is the template's (same locked dependencies), so its Makefile
-    runs its targets without installing them all again."""
-    venv = project / ".venv"
-    (venv / "bin").mkdir(parents=True)
-    for tool in ("python", "pytest", "alembic"):
-        (venv / "bin" / tool).symlink_to(BIN / tool)
-    (venv / ".installed").touch()
+# The SQLite bake keeps psycopg and the PostgreSQL tests (a URL switches), so its skips point to
+# `make test-postgres` too: there, the database tests alone (the rest is the default bake's).
+SUITES = {"postgresql": "", "sqlite": "--cov-fail-under=0 tests/db"}
 
 
+@pytest.mark.parametrize(("database", "args"), SUITES.items(), ids=SUITES.keys())
 @pytest.mark.xdist_group("database-postgres-suite")
 def test_baked_suite_passes_on_postgresql(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    tmp_path: Path, record_property: pytest.RecordProperty, database: str, args: str
 ) -> None:
     require_engine()
-    project = bake(tmp_path)
+    project = bake(tmp_path, database=database)
+    (project / ".env").unlink()  # as in a fresh clone: compose must not need it for test-db
     borrow_template_venv(project)
     env = {
         "COMPOSE_PROJECT_NAME": f"tpl{uuid.uuid4().hex[:8]}",
@@ -44,7 +41,7 @@ def test_baked_suite_passes_on_postgresql(
         "PYTHONDONTWRITEBYTECODE": "1",
         "REQUIRE_POSTGRES": "1",  # a PostgreSQL test that would skip fails instead
         # The browser test has nothing to do with the database, and may lack its browser here.
-        "PYTEST_ADDOPTS": "--ignore=tests/test_docs_browser.py",
+        "PYTEST_ADDOPTS": f"--ignore=tests/test_docs_browser.py {args}",
         **{k: v for k in ("POSTGRES_IMAGE",) if (v := os.environ.get(k))},
     }
     started = time.monotonic()

@@ -4,7 +4,9 @@ the dev profile's reloader and debugger, and no debugger in production whatever 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import threading
 import time
 import uuid
@@ -217,6 +219,9 @@ def test_image_contents_labels_and_home(stack: Stack) -> None:
     )
     assert labels["org.opencontainers.image.title"] == stack.project.name
     assert labels["org.opencontainers.image.version"]
+    answers = json.loads((stack.project / ".cookiecutter.json").read_text())["cookiecutter"]
+    author = f"{answers['author_name']} <{answers['author_email']}>"
+    assert labels["org.opencontainers.image.authors"] == author, "< and > as typed"
     shell = (
         "id -un; echo $HOME; test -w $HOME && echo writable; ls -A /app; which curl || echo no-curl"
     )
@@ -237,6 +242,9 @@ def test_dev_debugger_pin_comes_from_the_environment(stack: Stack) -> None:
     wait_for_http(f"http://127.0.0.1:{stack.dev_port}/healthz")
     logs = stack.compose("logs", "--no-color", "dev").stdout
     assert f"Debugger PIN: {env_file['DEBUG_PIN']}" in logs
+    # The address to open is the published one, never the container's own port.
+    assert f"Running on http://127.0.0.1:{stack.dev_port}\n" in logs
+    assert f"127.0.0.1:{_container_port(stack)}" not in logs
     # LOG_FORMAT defaults to text in development: time, padded level, logger, message.
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3} INFO     werkzeug ", logs), logs[-2000:]
     stack.compose("--profile", "dev", "stop", "dev")
@@ -266,3 +274,50 @@ def test_a_cpu_quota_sizes_the_workers(stack: Stack, cpus: str, workers: int) ->
         assert logs.count("Booting worker") == workers
     finally:
         run(["docker", "rm", "--force", name], stack.project)
+
+
+def test_dev_refuses_to_start_without_a_debugger_pin(stack: Stack) -> None:
+    """Not by compose's ${DEBUG_PIN:?}, which stopped `docker compose up` too: dev checks it."""
+    result = subprocess.run(
+        ["docker", "compose", "--profile", "dev", "run", "--rm", "--no-deps", "dev"],
+        cwd=stack.project,
+        env={**os.environ, **stack.env, "DEBUG_PIN": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "set DEBUG_PIN in .env for the debugger" in result.stderr
+
+
+def test_a_fresh_clone_starts_production_with_the_shell_s_settings(stack: Stack, url: str) -> None:
+    """A clone has no .env (git-ignored): compose names SECRET_KEY, the one variable production
+    needs, not a dev-only one; given in the shell it starts, and so does API_DOCS=1."""
+    env_file = stack.project / ".env"
+    kept = env_file.read_text()
+    values = dict(line.split("=", 1) for line in kept.splitlines() if "=" in line)
+    shell = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG_PIN")}
+    shell.update(stack.env, POSTGRES_PASSWORD=values["POSTGRES_PASSWORD"])
+    env_file.unlink()
+    try:
+        up = ["docker", "compose", "up", "--detach", "--wait", "web"]
+        missing = subprocess.run(
+            up,
+            cwd=stack.project,
+            env=shell,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert missing.returncode != 0
+        assert "required variable SECRET_KEY is missing a value" in missing.stderr
+        assert "DEBUG_PIN" not in missing.stderr
+        run(up, stack.project, env={**shell, "SECRET_KEY": values["SECRET_KEY"], "API_DOCS": "1"})
+        assert requests.get(f"{url}/openapi.json", timeout=10).status_code == 200
+    finally:
+        env_file.write_text(kept)
+        env_file.chmod(0o600)
+        stack.compose("up", "--detach", "--wait", "web")  # back to the plain service
+    assert requests.get(f"{url}/openapi.json", timeout=10).status_code == 404, "the default"

@@ -16,6 +16,11 @@ from .helpers import bake, run
 @pytest.mark.xdist_group("fresh-make")
 def test_make_test_from_scratch(tmp_path: Path) -> None:
     project = bake(tmp_path)
+    # Committed as a user would, to see that what the targets write is all git-ignored.
+    git = ["git", "-c", "user.name=New User", "-c", "user.email=new@example.org"]
+    run([*git, "init", "--quiet"], project)
+    run([*git, "add", "--all"], project)
+    run([*git, "commit", "--quiet", "--no-verify", "--message", "Baked"], project)
     python3 = shutil.which("python3")
     assert python3, "python3 on PATH is all the README assumes"
     # A clean environment: no virtualenv, no PYTHONPATH of ours leaking into the new venv.
@@ -32,3 +37,5 @@ def test_make_test_from_scratch(tmp_path: Path) -> None:
     assert "Success: no issues found" in lint.stdout
     run(["make", "k8s-render", "OVERLAY=dev"], project, env=env, timeout=120)
     assert "kind: Deployment" in (project / "build" / "k8s-dev.yaml").read_text()
+    status = run(["git", "status", "--porcelain", "--untracked-files=all"], project).stdout
+    assert status == "", "a user's `git add --all` would commit these"

@@ -75,5 +75,7 @@ def test_a_bad_answer_fails_and_leaves_nothing(generator_image: str, tmp_path: P
         check=False,
     )
     assert result.returncode != 0
-    assert "error: http_port='80' is invalid" in result.stderr
+    output = (result.stdout + result.stderr).strip().splitlines()
+    assert len(output) == 1, "the one line, without cookiecutter's traceback"
+    assert output[0].startswith("error: http_port='80' is invalid")
     assert list(tmp_path.iterdir()) == []

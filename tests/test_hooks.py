@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -49,6 +50,17 @@ def test_choices_match_cookiecutter_json() -> None:
     for field, allowed in pre.CHOICES.items():
         assert tuple(spec[field]) == allowed
     assert len([k for k in spec if not k.startswith("_")]) <= 12
+
+
+def test_the_port_prompt_states_the_accepted_range() -> None:
+    prompt = json.loads((TEMPLATE / "cookiecutter.json").read_text())["__prompts__"]["http_port"]
+    found = re.search(r"\((\d+)-(\d+)\b", prompt)
+    assert found, prompt
+    low, high = map(int, found.groups())
+    assert pre.check_port(str(low)) is None
+    assert pre.check_port(str(high)) is None
+    assert pre.check_port(str(low - 1))
+    assert pre.check_port(str(high + 1))
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,15 @@ migration: $(STAMP)  ## a new revision from the models: make migration m="add or
 	APP_ENV=$${APP_ENV:-development} $(BIN)/alembic upgrade head
 	APP_ENV=$${APP_ENV:-development} $(BIN)/alembic revision --autogenerate -m "$(m)"
 
+# Compose requires the variables of every service whichever one it starts; test-db uses none of
+# them, so a fresh clone (no .env) gets stand-ins, for these test-db commands only.
+TEST_DB_COMPOSE = SECRET_KEY=$${SECRET_KEY:-unused} POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-unused} \
+  TEST_DB_PORT=$(TEST_DB_PORT) docker compose --profile test
+
 test-postgres: $(STAMP)  ## the test suite against compose's throw-away PostgreSQL (test-db)
-	TEST_DB_PORT=$(TEST_DB_PORT) docker compose --profile test up --detach --wait test-db
+	$(TEST_DB_COMPOSE) up --detach --wait test-db
 	TEST_DATABASE_URL=postgresql://test:test@127.0.0.1:$(TEST_DB_PORT)/test \
 	  $(BIN)/pytest --cov --cov-report=term; \
-	  status=$$?; docker compose --profile test rm --force --stop test-db; exit $$status
+	  status=$$?; $(TEST_DB_COMPOSE) rm --force --stop test-db; exit $$status
 
 dev: migrate

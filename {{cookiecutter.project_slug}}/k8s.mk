@@ -14,8 +14,9 @@ k8s-render: $(STAMP)  ## what kubectl apply -k sends, in build/k8s-<overlay>.yam
 	@echo "rendered $(K8S_RENDER)"
 
 # In kubectl's current context: a fresh migration Job (with everything it needs) first, awaited,
-# then the rest, then the rollout awaited.
-k8s-deploy: k8s-render  ## migrate, then roll out: make k8s-deploy OVERLAY=prod
+# where the bake has one (PostgreSQL's; SQLite migrates in the pod's init container), then the
+# rest, then the rollout awaited.
+k8s-deploy: k8s-render  ## {{ "migrate, then roll out" if cookiecutter.database == "postgresql" else "apply, then await the rollout" }}: make k8s-deploy OVERLAY=prod
 	$(BIN)/kubectl delete --ignore-not-found --wait -f $(K8S_RENDER) -l $(MIGRATE)
 	$(BIN)/kubectl apply -f $(K8S_RENDER) -l 'app.kubernetes.io/component!=web'
 	if grep -q '$(subst =,: ,$(MIGRATE))' $(K8S_RENDER); then \

@@ -6,6 +6,7 @@ tests/test_main.py runs the same code for real, as `python -m` subprocesses.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
 import sysconfig
 from pathlib import Path
@@ -85,3 +86,13 @@ def test_only_the_source_tree_is_watched() -> None:
     assert any(dev.PACKAGE_DIR.is_relative_to(root) for root in roots)
     source = str(dev.PACKAGE_DIR / "app.py")
     assert not any(fnmatch.fnmatch(source, pattern) for pattern in dev.EXCLUDE_PATTERNS)
+
+
+def test_the_published_address_is_shown_instead_of_the_container_s() -> None:
+    lines = "WARNING: dev\n * Running on all addresses (0.0.0.0)\n * Running on http://127.0.0.1:80"
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, lines, (), None)
+    assert dev.PublishedAddress("http://127.0.0.1:8081").filter(record)
+    assert record.getMessage() == "WARNING: dev\n * Running on http://127.0.0.1:8081"
+    other = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "GET / 200", (), None)
+    assert dev.PublishedAddress("http://127.0.0.1:8081").filter(other)
+    assert other.getMessage() == "GET / 200"

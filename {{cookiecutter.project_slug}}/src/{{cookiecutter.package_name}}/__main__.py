@@ -8,6 +8,7 @@ a syntax error is shown by the debugger instead of ending the server, until the 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 import sysconfig
@@ -78,6 +79,22 @@ def dev_settings() -> Settings:
     return settings
 
 
+class PublishedAddress(logging.Filter):
+    """Werkzeug's start-up lines name the address bound inside the container; behind compose's
+    published port the host reaches another one, DEV_URL (compose sets it), shown instead."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if " * Running on " in message:
+            kept = [line for line in message.splitlines() if not line.startswith(" * Running on")]
+            record.msg, record.args = "\n".join([*kept, f" * Running on {self.url}"]), ()
+        return True
+
+
 def reloader_type(settings: Settings) -> str:
     """watchdog when installed (event-driven, faster), else stat polling; RELOADER overrides."""
     return settings.RELOADER or ("watchdog" if importlib.util.find_spec("watchdog") else "stat")
@@ -87,6 +104,8 @@ def main() -> None:
     """Serve with the reloader and the interactive debugger until interrupted."""
     settings = dev_settings()
     host, port = settings.HOST or "127.0.0.1", settings.PORT
+    if settings.DEV_URL:
+        logging.getLogger("werkzeug").addFilter(PublishedAddress(settings.DEV_URL))
     # The first process only holds the socket and watches files; the child it starts serves.
     app = DevApp() if is_running_from_reloader() else None
     run_simple(

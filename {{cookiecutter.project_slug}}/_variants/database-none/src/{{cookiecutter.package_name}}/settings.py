@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_PORT = {{ cookiecutter.http_port }}
-KEY_COMMAND = 'python -c "import secrets; print(secrets.token_hex(32))"'
+KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'  # how to make one
 PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
 
 
@@ -73,6 +73,7 @@ class Settings(BaseModel):
     GUNICORN_MAX_REQUESTS_JITTER: int = setting(1_000, "random extra, so workers recycle apart")
     FORWARDED_ALLOW_IPS: str = setting("127.0.0.1,::1", "whom gunicorn trusts for the scheme")
     RELOADER: Literal["watchdog", "stat"] | None = setting(None, "unset: watchdog if installed")
+    DEV_URL: str | None = setting(None, "the dev server's address as printed (compose's)")
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
@@ -89,9 +90,7 @@ class Settings(BaseModel):
     def require_secret_key(self) -> None:
         """The web app signs with SECRET_KEY; migrations and probes need none."""
         if self.APP_ENV == "production" and weak(self.SECRET_KEY):
-            raise ConfigError(
-                "SECRET_KEY must be 32+ random characters in production: " + KEY_COMMAND
-            )
+            raise ConfigError(f"SECRET_KEY must be 32+ random characters in production: {KEY}")
 
     @property
     def tracing(self) -> bool:

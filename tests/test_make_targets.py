@@ -1,0 +1,27 @@
+"""The bake's own make targets, run as a user runs them (with the template's venv lent)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .helpers import bake, borrow_template_venv
+
+# Badly formatted, with a fix ruff makes (the unused import) and findings it cannot make (eval,
+# the missing annotations): formatting must happen all the same.
+UNTIDY = "import os\ndef double( text ):\n    return eval( text )*2\n"
+TIDIED = "def double(text):\n    return eval(text) * 2\n"
+
+
+def test_make_format_formats_despite_findings_it_cannot_fix(tmp_path: Path) -> None:
+    project = bake(tmp_path)
+    borrow_template_venv(project)
+    module = next(project.glob("src/*")) / "untidy.py"
+    module.write_text(UNTIDY)
+    result = subprocess.run(
+        ["make", "format"], cwd=project, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert module.read_text() == TIDIED
+    assert result.returncode != 0, "what is left to fix by hand fails the target"
+    assert "S307" in result.stdout, "and is listed"
+    assert result.stdout.count("S307") == 1, "once"
