@@ -27,7 +27,7 @@ PROJECT_DIR = PACKAGE_DIR.parent.parent  # the directory holding src/
 # The reloader watches every directory on sys.path recursively. The interpreter's library and
 # the installed packages never change while you work, and the project directory (on sys.path
 # through `python -m`) would bring .venv along: thousands of directories whose inotify watches
-# the reloaded process sets up before it serves (0.3 s of every reload). Only src/ is left.
+# the reloaded process would set up before it serves, on every reload. Only src/ is left.
 _LIBRARIES = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
 EXCLUDE_PATTERNS = [
     "*/__pycache__/*",

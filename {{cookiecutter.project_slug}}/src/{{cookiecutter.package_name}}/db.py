@@ -112,12 +112,25 @@ def ping() -> None:
         connection.execute(text("SELECT 1"))
 
 
+def conflict(error: IntegrityError) -> Conflict:
+    """Which rule a write broke, in words that name no table, column or value: a unique value
+    taken, a reference to nothing, or a row that others still refer to."""
+    code, text = getattr(error.orig, "sqlstate", None), str(error.orig)  # PostgreSQL, SQLite
+    if code == "23505" or "UNIQUE constraint failed" in text:
+        return Conflict("A value the request sets is taken already.")
+    if code == "23503" or "FOREIGN KEY constraint failed" in text:
+        if (error.statement or "").lstrip().upper().startswith("DELETE"):
+            return Conflict("Other records still refer to it.")
+        return Conflict("It refers to a record that does not exist.")
+    return Conflict("The request conflicts with the current state of the resource.")
+
+
 def handle_database_error(error: SQLAlchemyError) -> Response:
     """409 for a broken constraint, 503 while the database is unreachable, else a plain 500;
     never the driver's text."""
     http_error: HTTPException
     if isinstance(error, IntegrityError):
-        http_error = Conflict("The request conflicts with the current state of the resource.")
+        http_error = conflict(error)
     elif isinstance(error, UNAVAILABLE):
         log.warning("database unavailable", extra={"error": type(error).__name__})
         http_error = ServiceUnavailable("The database is unavailable.", retry_after=RETRY_AFTER)

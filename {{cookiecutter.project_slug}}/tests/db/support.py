@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import String, create_engine, func, make_url, select, text
+from sqlalchemy import ForeignKey, String, create_engine, func, make_url, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from {{ cookiecutter.package_name }} import db
@@ -96,9 +96,19 @@ class Probe(ProbeBase):
     name: Mapped[str] = mapped_column(String(50), unique=True)
 
 
+class ProbeChild(ProbeBase):
+    """A row that refers to a Probe, which then cannot be deleted (RESTRICT)."""
+
+    __tablename__ = "test_probe_child"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    probe_id: Mapped[int] = mapped_column(ForeignKey("test_probe.id", ondelete="RESTRICT"))
+
+
 def probe_tables(app: Flask) -> None:
-    """Create the tests' tables in the app's database."""
-    ProbeBase.metadata.create_all(app.extensions["db"].kw["bind"])
+    """Create the tests' tables, empty, in the app's database."""
+    engine = app.extensions["db"].kw["bind"]
+    ProbeBase.metadata.drop_all(engine)
+    ProbeBase.metadata.create_all(engine)
 
 
 def count(app: Flask) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask, g
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from {{ cookiecutter.package_name }} import db
 from {{ cookiecutter.package_name }}.app import create_app
 
-from .support import Probe, count, probe_tables
+from .support import Probe, ProbeChild, count, probe_tables
 
 
 def test_a_successful_view_is_committed(hooked: Flask) -> None:
@@ -89,3 +90,42 @@ def test_a_url_given_in_code_wins_and_is_normalised(monkeypatch: pytest.MonkeyPa
     app = create_app(config)
     assert app.config["DATABASE_URL"] == "postgresql+psycopg://u@h/d"
     assert app.extensions["db"].kw["bind"].url.drivername == "postgresql+psycopg"
+
+
+@pytest.mark.parametrize(
+    ("write", "detail"),
+    [
+        ("taken", "A value the request sets is taken already."),
+        ("orphan", "It refers to a record that does not exist."),
+        ("referenced", "Other records still refer to it."),
+    ],
+)
+def test_a_conflict_says_which_rule_it_broke_and_names_nothing(
+    app: Flask, write: str, detail: str
+) -> None:
+    probe_tables(app)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.app_context():
+        parent = Probe(name="parent")
+        db.session().add(parent)
+        db.session().flush()
+        db.session().add(ProbeChild(probe_id=parent.id))
+        db.session().commit()
+        db.close_session()
+
+    @app.post("/t")
+    def conflicting() -> tuple[str, int]:
+        session = db.session()
+        if write == "taken":
+            session.add(Probe(name="parent"))
+        elif write == "orphan":
+            session.add(ProbeChild(probe_id=999))
+        else:
+            session.delete(session.scalars(select(Probe)).one())
+        db.commit()
+        return "", 201
+
+    response = app.test_client().post("/t")
+    assert response.status_code == 409
+    assert response.get_json()["detail"] == detail
+    assert "probe" not in response.get_data(as_text=True)
