@@ -23,4 +23,3 @@ def test_int_in_a_url_is_ascii_without_leading_zeros() -> None:
     assert client.get("/numbers/0").get_json() == {"number": 0}
     for spelling in ("010", "00", "\u0661\u0660", "\uff11\uff10", "1e1", "+10"):
         assert client.get(f"/numbers/{spelling}").status_code == 404, spelling
-
