@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -43,3 +46,31 @@ def test_readyz_fails_with_503_naming_the_check(app: Flask) -> None:
     assert response.json is not None
     assert response.json["checks"] == {"cache": "ok", "database": "failing"}
     assert "hunter2" not in response.get_data(as_text=True)
+
+
+def test_an_outage_is_logged_when_it_starts_and_when_it_ends(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = True
+
+    def flaky() -> None:
+        if down:
+            raise ConnectionError("db down: password=hunter2")
+
+    add_check(app, "database", flaky)
+    client = app.test_client()
+    with caplog.at_level(logging.INFO, logger="{{ cookiecutter.package_name }}.readiness"):
+        for _ in range(5):
+            assert client.get("/readyz").status_code == 503
+        down = False
+        for _ in range(3):
+            assert client.get("/readyz").status_code == 200
+    records = [r for r in caplog.records if r.name.endswith("readiness")]
+    assert [r.getMessage() for r in records] == [
+        "readiness check failing",
+        "readiness check passing again",
+    ]
+    assert records[0].error == "ConnectionError"  # type: ignore[attr-defined]
+    assert records[0].exc_info is None
+    assert records[1].failed_for_s >= 0  # type: ignore[attr-defined]
+    assert "hunter2" not in caplog.text
