@@ -110,4 +110,4 @@ def test_a_replay_file_re_bakes_the_project(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     again = tmp_path / "again" / "replayed-service"
-    assert "DEFAULT_PORT = 9100" in (again / "src/replayed_service/config.py").read_text()
+    assert "DEFAULT_PORT = 9100" in (again / "src/replayed_service/settings.py").read_text()
