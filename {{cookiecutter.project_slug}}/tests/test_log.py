@@ -77,6 +77,7 @@ def test_init_app_is_idempotent(app: Flask) -> None:
 def access_logger(monkeypatch: pytest.MonkeyPatch) -> tuple[GunicornLogger, io.StringIO]:
     """gunicorn's logger as gunicorn.conf.py sets it up, its access lines going to a buffer."""
     monkeypatch.setenv("APP_ENV", "testing")  # it reads the settings, which want no database
+    logging.getLogger("gunicorn.access").handlers.clear()  # another test's gunicorn Logger's
     cfg = Config()
     cfg.set("accesslog", "-")
     logger = GunicornLogger(cfg)
