@@ -29,6 +29,12 @@ COMPARISONS = (
         for op in ("post_items", "get_item")
     ),
     Comparison("model_post_items", "hand_post_items", 1.15, "by hand"),
+    # The scale rows: each request on the large table against the same on the 10³-row one.
+    *(
+        Comparison(f"scale_{op}_large{db}", f"scale_{op}_small{db}", 1.2, "10³ rows")
+        for db in ("", "_pg")
+        for op in ("first_page", "deep_page", "get_item", "post_items", "patch_item")
+    ),
     Comparison("model_healthz", "bare_flask", 1.05, "bare Flask"),
     # Readings that split /healthz's gap: the middlewares other issues require, around bare
     # Flask, and what the service's Flask app adds inside the same middlewares.

@@ -19,7 +19,7 @@ from .common import HOST, BenchError, say
 from .servers import clean_env
 
 IMAGE = os.environ.get("POSTGRES_IMAGE") or "postgres:17"
-DATABASES = ("bench_service", "bench_bare")
+DATABASES = ("bench_service", "bench_bare", "bench_scale_small", "bench_scale_large")
 
 
 def sqlite_urls(directory: Path) -> dict[str, str]:

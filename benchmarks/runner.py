@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import databases, machine, reload, startup, table, throughput
+from . import databases, machine, reload, scale, startup, table, throughput
 from .bake import Bake, bake_defaults
 from .common import TEMPLATE, BenchError, say
 from .load import wrk_binary
@@ -38,6 +38,7 @@ KNOBS = (
     ("threads", 1, "wrk threads (the rest of the CPU is the servers')"),
     ("saves", 10, "saves per reloader in the reload benchmark"),
     ("starts", 3, "gunicorn start-ups timed"),
+    ("scale_rows", 1_000_000, "items in the scale rows' large table (0: no scale rows)"),
 )
 
 
@@ -51,7 +52,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     for name, default, what in KNOBS:
         variable = f"BENCH_{name.upper()}"
         parser.add_argument(
-            f"--{name}",
+            f"--{name.replace('_', '-')}",
             type=int,
             default=env_int(variable, default),
             help=f"{what} ({variable}, default {default})",
@@ -83,8 +84,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     options = parser.parse_args(argv)
     for name, _, _ in KNOBS:
-        if getattr(options, name) < (0 if name == "warmup" else 1):
+        if getattr(options, name) < (0 if name in ("warmup", "scale_rows") else 1):
             parser.error(f"--{name} is too small: {getattr(options, name)}")
+    if 0 < options.scale_rows <= scale.SMALL:
+        parser.error(f"--scale-rows must be 0 or above {scale.SMALL:,}: {options.scale_rows}")
     return options
 
 
@@ -137,7 +140,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         options.duration, options.connections, options.slice, options.warmup, options.threads
     )
     with databases.postgres(options.postgres_url, options.docker) as postgres:
-        report["http"] = throughput.measure(bake, workdir, plan, postgres)
+        report["http"] = throughput.measure(bake, workdir, plan, postgres, options.scale_rows)
     report["reload"] = reload.measure(bake, workdir, options.saves)
     say(f"start-up: {options.starts} gunicorn starts")
     report["startup"] = {"gunicorn": startup.gunicorn_start(bake, workdir, options.starts)}

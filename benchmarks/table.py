@@ -64,8 +64,14 @@ def http_targets(http: dict[str, dict[str, Any]]) -> list[Target]:
     """The CPU targets, p99 against bare Flask, and the baked defaults over plain gunicorn."""
     healthz, plain = http["service_healthz"], http["plain_gunicorn"]
     over_plain = round(healthz["rps"] / plain["rps"], 2) if plain["rps"] else 0.0
+    scale_p99 = [
+        Target(key, "p99 ≤ 1.20x 10³ rows", row["p99_vs_small"], row["p99_vs_small"] <= 1.2)
+        for key, row in http.items()
+        if "p99_vs_small" in row
+    ]
     return [
         *cpu_targets(http),
+        *scale_p99,
         Target(
             "service_healthz",
             "p99 ≤ 1.2x bare Flask",

@@ -9,13 +9,14 @@ import json
 import os
 import random
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import cpu, databases
+from . import cpu, databases, scale
 from .bake import Bake
 from .common import HOST, TEMPLATE, BenchError, say
 from .load import Load, run_wrk, write_script
@@ -37,6 +38,13 @@ class Row:
     path: str = "/healthz"
     script: str | None = None  # wrk Lua that sets the request up (method, body, headers)
     access_log: bool = True  # under gunicorn.conf.py: the JSON access log must hold every request
+    server: str | None = None  # the server it loads, when rows share one (default: its key)
+    table_rows: int = 0  # a scale row's: the items in its server's table
+
+    @property
+    def served_by(self) -> str:
+        """The key of the server this row loads."""
+        return self.server or self.key
 
 
 def database_rows(suffix: str, database: str) -> tuple[Row, ...]:
@@ -80,6 +88,27 @@ ROWS = (
     Row("dev_server", "service GET /healthz, dev server", access_log=False),
 )
 POSTGRES_ROWS = database_rows("_pg", "PostgreSQL")
+DATABASE_NAMES = {"": "SQLite", "_pg": "PostgreSQL"}
+METHODS = {"post_items": "POST", "patch_item": "PATCH"}
+
+
+def scale_rows(bake: Bake, workdir: Path, large: int, suffixes: tuple[str, ...]) -> tuple[Row, ...]:
+    """Each item request on the large table and on the small one, per database; the two tables
+    are two servers, each loaded by its five rows in turn."""
+    return tuple(
+        Row(
+            scale.key(op, size, suffix),
+            f"service {what}, {DATABASE_NAMES[suffix]}, {rows:,} rows",
+            METHODS.get(op, "GET"),
+            scale.path(bake, op, rows),
+            scale.script(workdir, op, rows),
+            server=scale.server_key(size, suffix),
+            table_rows=rows,
+        )
+        for suffix in suffixes
+        for op, what in scale.OPS.items()
+        for size, rows in scale.counts(large).items()
+    )
 
 
 @dataclass(frozen=True)
@@ -164,12 +193,17 @@ def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple
                 builders[key] = partial(under_conf, bake, url=mine)
             for key in (f"sqla_post_items{suffix}", f"sqla_get_item{suffix}"):
                 builders[key] = partial(under_conf, bake, url=bare, app=BARE_SQLA)
+    for name in (key for key in urls if key.startswith("scale_")):
+        builders[name] = partial(under_conf, bake, url=urls[name])
     ports = {key: free_port() for key in builders}
     return {key: (build(ports[key]), ports[key]) for key, build in builders.items()}
 
 
 def check_answer(row: Row, server: Server) -> None:
     """Before any load: the row's request gets the answer it should (same JSON everywhere)."""
+    if row.server:
+        scale.check(row.key, row.path, server, row.table_rows)
+        return
     if row.method == "POST":
         body = json.dumps({**ITEM, "name": f"check-{row.key}"}).encode()
         headers = {"Content-Type": "application/json"}
@@ -263,6 +297,10 @@ def add_ratios(results: dict[str, dict[str, Any]]) -> None:
         result["vs_limit"] = round(result["rps"] / limit["rps"], 3) if limit["rps"] else None
         p99 = flask["p99_ms"]
         result["p99_vs_bare_flask"] = round(result["p99_ms"] / p99, 3) if p99 else None
+    for key, result in results.items():
+        small = results.get(key.replace("_large", "_small")) if "_large" in key else None
+        if key.startswith("scale_") and small and small["p99_ms"]:
+            result["p99_vs_small"] = round(result["p99_ms"] / small["p99_ms"], 3)
     for c in cpu.COMPARISONS:
         if c.row in results and c.baseline.startswith("sqla_") and results[c.baseline]["rps"]:
             ratio = results[c.row]["rps"] / results[c.baseline]["rps"]
@@ -270,40 +308,64 @@ def add_ratios(results: dict[str, dict[str, Any]]) -> None:
 
 
 def measure(
-    bake: Bake, workdir: Path, plan: LoadPlan, postgres: dict[str, str] | None
+    bake: Bake,
+    workdir: Path,
+    plan: LoadPlan,
+    postgres: dict[str, str] | None,
+    scale_rows_: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """Run every HTTP row under one plan (the PostgreSQL rows when `postgres` has the
-    databases); the figures per row key."""
+    databases, the scale rows when `scale_rows_` gives the large table's size); the figures
+    per row key."""
     rows = ROWS + (POSTGRES_ROWS if postgres else ())
     urls = databases.sqlite_urls(bake.path)
     if postgres:
         urls |= {"service_pg": postgres["bench_service"], "bare_pg": postgres["bench_bare"]}
+    tables: dict[str, int] = {}
+    if scale_rows_:
+        suffixes = ("", "_pg") if postgres else ("",)
+        rows += scale_rows(bake, workdir, scale_rows_, suffixes)
+        for size, count in scale.counts(scale_rows_).items():
+            tables[f"scale_{size}"] = count
+            urls[f"scale_{size}"] = f"sqlite:///{bake.path / f'bench-scale-{size}.sqlite3'}"
+            if postgres:
+                tables[f"scale_{size}_pg"] = count
+                urls[f"scale_{size}_pg"] = postgres[f"bench_scale_{size}"]
     databases.migrate(bake, urls.values())
+    for name, count in tables.items():
+        scale.fill(urls[name], count)
     scripts = {
         row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in rows
     }
     logs = workdir / "logs"
-    say(f"starting {len(rows)} servers")
-    with serving(commands(bake, workdir, urls), logs) as servers:
+    say(f"starting {len({row.served_by for row in rows})} servers")
+    with serving(commands(bake, workdir, urls), logs) as running:
+        servers = {row.key: running[row.served_by] for row in rows}
         for row in rows:
             check_answer(row, servers[row.key])
         loads = drive(rows, servers, scripts, plan)
         clocks = {key: "cgroup" if server.cgroup else "ticks" for key, server in servers.items()}
-    results = {row.key: summarize(row, loads[row.key], logs / f"{row.key}.log") for row in rows}
+    results = {
+        row.key: summarize(row, loads[row.key], logs / f"{row.served_by}.log") for row in rows
+    }
     for key, result in results.items():
         result["cpu_clock"] = clocks[key]  # cgroup: exact; ticks: sampled by the scheduler
+    served = Counter[str]()  # requests per server: rows that share one share its access log
     for row in rows:
-        require_access_log(row, results[row.key])
+        served[row.served_by] += results[row.key]["requests"]
+    for row in rows:
+        require_access_log(row, results[row.key], served[row.served_by])
     add_ratios(results)
     cpu.add_comparisons(results, {key: load.cpu_rounds_us for key, load in loads.items()})
     return results
 
 
-def require_access_log(row: Row, result: dict[str, Any]) -> None:
-    """A row under gunicorn.conf.py counts only with its JSON access log on, a line per request."""
+def require_access_log(row: Row, result: dict[str, Any], served: int) -> None:
+    """A row under gunicorn.conf.py counts only with its JSON access log on, a line per request
+    (`served`: the requests of every row on its server)."""
     lines = result.get("access_log_lines")
-    if lines is not None and lines < result["requests"]:
+    if lines is not None and lines < served:
         raise BenchError(
-            f"{row.label}: {lines} JSON access-log lines for {result['requests']} requests; "
+            f"{row.label}: {lines} JSON access-log lines for {served} requests; "
             "the access log must stay on for this comparison"
         )

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from benchmarks import cpu, databases, runner
+from benchmarks import cpu, databases, runner, scale
 from benchmarks.bake import Bake
 
 from .docker_support import require_engine
 from .helpers import TEMPLATE, require_wrk
 
+# Every item request on the small and the large table (SQLite; PostgreSQL with a server).
+SCALE_ROWS = tuple(f"scale_{op}_{size}" for op in scale.OPS for size in scale.SIZES)
 HTTP_ROWS = (
     "limit",
     "bare_flask",
@@ -34,10 +36,14 @@ HTTP_ROWS = (
     "model_healthz",
     "plain_gunicorn",
     "dev_server",
+    *SCALE_ROWS,
 )
 VALIDATION_ROWS = ("model_post_items", "model_healthz", "service_healthz")
 DATABASE_ROWS = ("service_post_items", "service_get_item")
-POSTGRES_ROWS = tuple(f"{key}_pg" for key in (*DATABASE_ROWS, "sqla_post_items", "sqla_get_item"))
+POSTGRES_ROWS = tuple(
+    f"{key}_pg" for key in (*DATABASE_ROWS, "sqla_post_items", "sqla_get_item", *SCALE_ROWS)
+)
+LARGE_ROWS = tuple(key for key in SCALE_ROWS if key.endswith("_large"))
 # Rows served under gunicorn.conf.py, whose JSON access log must hold every request.
 LOGGED_ROWS = tuple(key for key in HTTP_ROWS if key not in ("plain_gunicorn", "dev_server"))
 TINY_BUDGET = [
@@ -47,6 +53,7 @@ TINY_BUDGET = [
     "--saves=2",
     "--starts=1",
     "--no-docker",
+    "--scale-rows=3000",  # `make bench` loads 10⁶; the rows and their ratios are the same
 ]
 
 
@@ -89,6 +96,9 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
         assert row["access_log_lines"] >= row["requests"], f"{key}: the JSON access log was off"
     for key in DATABASE_ROWS:
         assert is_number(report["http"][key]["vs_bare_sqlalchemy"]), key
+    for key in LARGE_ROWS:
+        assert is_number(report["http"][key]["p99_vs_small"]), key
+        assert "3,000 rows" in report["http"][key]["label"]
     for comparison in cpu.COMPARISONS:
         if comparison.row not in POSTGRES_ROWS:
             vs = report["http"][comparison.row]["cpu_vs"][comparison.baseline]
@@ -113,6 +123,7 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     assert "skipped" in report["docker"]
     assert {t["row"] for t in report["targets"]} >= {"service_healthz", "reload_watchdog"}
     assert {t["row"] for t in report["targets"]} >= set(DATABASE_ROWS) | set(VALIDATION_ROWS)
+    assert {t["row"] for t in report["targets"]} >= set(LARGE_ROWS), "CPU and p99 vs 10³ rows"
     assert result.stdout.count("\n| ") >= len(HTTP_ROWS) + 5, "one table, every row"
 
 
@@ -149,6 +160,11 @@ def test_bench_adds_postgresql_rows_on_a_server_it_is_given(tmp_path: Path) -> N
     for key in DATABASE_ROWS:
         assert is_number(report["http"][f"{key}_pg"]["vs_bare_sqlalchemy"]), key
     assert {f"{key}_pg" for key in DATABASE_ROWS} <= {t["row"] for t in report["targets"]}
+    for key in LARGE_ROWS:
+        assert is_number(
+            report["http"][f"{key}_pg"]["cpu_vs"][key.replace("_large", "_small") + "_pg"]["ratio"]
+        )
+        assert is_number(report["http"][f"{key}_pg"]["p99_vs_small"]), key
 
 
 @pytest.mark.docker
