@@ -1,0 +1,96 @@
+"""Round trips to PostgreSQL per item request, counted on the wire (libpq's trace of what the
+client sends): each simple query (`BEGIN`, `COMMIT`, the pool's pre-ping) or extended-protocol
+statement ending in a Sync waits for the server once. A change that adds one fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from werkzeug.test import TestResponse
+
+from {{ cookiecutter.package_name }}.app import create_app
+
+from .support import MERGE, create
+
+# What each request costs today, on a pooled connection: the pre-ping, BEGIN, the statements
+# (PATCH reads the item, then updates it), COMMIT or ROLLBACK. Issue 27 aims at one for a read
+# and three for a write (no pre-ping, reads outside a transaction); lower these as they come.
+BUDGET = {
+    "GET /api/items/<id>": 4,
+    "GET /api/items": 4,
+    "POST /api/items": 4,
+    "PATCH /api/items/<id>": 5,
+    "DELETE /api/items/<id>": 5,
+}
+
+
+class Wire:
+    """libpq's trace of every pooled connection, read back a request at a time."""
+
+    def __init__(self, app: Flask, path: Path) -> None:
+        self.file = path.open("w+")
+        self.engine = app.extensions["db"].kw["bind"]
+        event.listen(self.engine, "connect", self.trace)
+
+    def close(self) -> None:
+        """Close the traced connections, then the trace."""
+        self.engine.dispose()
+        self.file.close()
+
+    def trace(self, dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.pgconn.trace(self.file.fileno())
+        dbapi_connection.pgconn.set_trace_flags(0)
+
+    def sent(self, call: Callable[[], TestResponse]) -> tuple[int, list[str]]:
+        """The response's status, and what the client sent that waited for an answer."""
+        start = self.file.seek(0, 2)
+        status = call().status_code
+        self.file.seek(start)
+        lines = [line.split("\t") for line in self.file.read().splitlines()]
+        sent = [fields[3:] for fields in lines if len(fields) > 3 and fields[1] == "F"]
+        # A round trip ends in a Query (simple protocol) or a Sync (extended: Parse..Sync).
+        trips, statement = [], ""
+        for kind, *rest in sent:
+            if kind == "Parse":
+                statement = " ".join(rest).strip()
+            elif kind in ("Query", "Sync"):
+                trips.append(" ".join(rest).strip() if kind == "Query" else statement)
+        return status, trips
+
+
+@pytest.fixture
+def wired(postgres_url: str, tmp_path: Path) -> Iterator[tuple[FlaskClient, Wire]]:
+    """A client of an app on a pooled, migrated PostgreSQL database (as gunicorn's workers
+    run it), its connections traced."""
+    app = create_app({"APP_ENV": "development", "DATABASE_URL": postgres_url})
+    wire = Wire(app, tmp_path / "wire.trace")
+    yield app.test_client(), wire
+    wire.close()
+
+
+def test_each_item_request_stays_within_its_round_trips(wired: tuple[FlaskClient, Wire]) -> None:
+    client, wire = wired
+    first, second = create(client, "first"), create(client, "second")
+    patch = {"json": {"quantity": 5}, "content_type": MERGE}
+    requests: dict[str, Callable[[], TestResponse]] = {
+        "GET /api/items/<id>": lambda: client.get(f"/api/items/{first['id']}"),
+        "GET /api/items": lambda: client.get("/api/items"),
+        "POST /api/items": lambda: client.post("/api/items", json={"name": "third"}),
+        "PATCH /api/items/<id>": lambda: client.patch(f"/api/items/{first['id']}", **patch),
+        "DELETE /api/items/<id>": lambda: client.delete(f"/api/items/{second['id']}"),
+    }
+    counted = {}
+    for name, call in requests.items():
+        status, trips = wire.sent(call)
+        assert status < 300, name
+        assert trips, f"{name}: nothing traced"
+        counted[name] = trips
+    print({name: len(trips) for name, trips in counted.items()})  # shown with -s
+    over = {name: trips for name, trips in counted.items() if len(trips) > BUDGET[name]}
+    assert not over, "\n".join(f"{name}: {len(t)} {t}" for name, t in over.items())
