@@ -12,10 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event, select
 
-from .plans import REPORT, problems
-from .support import PROJECT, ProbeBase
+from {{ cookiecutter.package_name }} import db
+from {{ cookiecutter.package_name }}.app import create_app
+
+from .plans import REPORT, Recorder, problems
+from .support import PROJECT, ProbeBase, ProbeChild, probe_tables
 
 
 def replay_route_tests(url: str, report: Path) -> list[dict[str, object]]:
@@ -70,3 +73,24 @@ def test_the_check_flags_scans_and_sorts(database_url: str, statement: str, flag
     finally:
         ProbeBase.metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_the_recorder_flags_what_a_request_sent(database_url: str) -> None:
+    app = create_app({"APP_ENV": "development", "DATABASE_URL": database_url})
+    probe_tables(app)
+
+    @app.route("/t/children")
+    def children() -> dict[str, int]:
+        found = db.session().scalars(select(ProbeChild).where(ProbeChild.probe_id == 1))
+        return {"count": len(list(found))}
+
+    recorder, engine = Recorder(), app.extensions["db"].kw["bind"]
+    event.listen(engine, "after_cursor_execute", recorder)
+    with app.app_context():  # a statement outside any request is not the routes' to answer for
+        db.session().scalars(select(ProbeChild)).all()
+    assert app.test_client().get("/t/children").status_code == 200
+    recorder.explain_pending("this test")
+    engine.dispose()
+    (entry,) = recorder.checked
+    assert entry["route"] == "GET /t/children"
+    assert entry["problems"], entry
