@@ -67,8 +67,8 @@ def test_an_outage_is_logged_when_it_starts_and_when_it_ends(
             assert client.get("/readyz").status_code == 200
     records = [r for r in caplog.records if r.name.endswith("readiness")]
     assert [r.getMessage() for r in records] == [
-        "readiness check failing",
-        "readiness check passing again",
+        "outage started",
+        "outage ended",
     ]
     assert records[0].error == "ConnectionError"  # type: ignore[attr-defined]
     assert records[0].exc_info is None
