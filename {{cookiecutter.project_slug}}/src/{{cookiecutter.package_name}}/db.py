@@ -18,13 +18,7 @@ from flask import (
 )
 from prometheus_client import Gauge
 from sqlalchemy import event
-from sqlalchemy.exc import (
-    DBAPIError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -131,20 +125,17 @@ def conflict(error: IntegrityError) -> Conflict:
 
 
 def handle_database_error(error: SQLAlchemyError) -> Response:
-    """409 for a broken constraint, 503 while the database is unreachable, else a plain 500;
-    never the driver's text."""
+    """409 for a broken constraint, 503 while the database is unreachable or not migrated, else
+    a plain 500; never the driver's text."""
     http_error: HTTPException
     if isinstance(error, IntegrityError):
         http_error = conflict(error)
-    elif (missing := isinstance(error, DBAPIError) and schema_missing(error)) or isinstance(
-        error, UNAVAILABLE
-    ):
+    elif (missing := schema_missing(error)) or isinstance(error, UNAVAILABLE):
         g.db_unavailable = True  # the error's class only: its text may hold the server's address
         reason = "schema not migrated" if missing else type(error).__name__
         outages(current_app).failing("database", reason)
         what = "schema is not migrated" if missing else "is unavailable"
-        detail = f"The database {what}."
-        http_error = ServiceUnavailable(detail, retry_after=RETRY_AFTER)
+        http_error = ServiceUnavailable(f"The database {what}.", retry_after=RETRY_AFTER)
     else:
         log.error("database error", exc_info=error)
         http_error = InternalServerError()
