@@ -18,6 +18,8 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
     ("database", "none"): (
         "src/{package}/db.py",
         "src/{package}/engine.py",
+        "src/{package}/deadline.py",
+        "src/{package}/revision.py",
         "src/{package}/models.py",
         "tests/routes/test_items_writes.py",
         "tests/routes/test_items_openapi.py",

@@ -39,10 +39,15 @@ def free_port() -> int:
 
 
 def copy_project(dest: Path) -> Path:
-    """Copy the package and gunicorn.conf.py under dest; return the copied package directory."""
+    """Copy the package, gunicorn.conf.py and the migrations (if any: /readyz compares the
+    database's revision with theirs) under dest; return the copied package directory."""
     target = dest / "src" / PACKAGE_DIR.name
     shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(PROJECT / "gunicorn.conf.py", dest)
+    if (PROJECT / "alembic.ini").is_file():
+        shutil.copy(PROJECT / "alembic.ini", dest)
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(PROJECT / "migrations", dest / "migrations", ignore=ignore)
     return target
 
 

@@ -22,6 +22,7 @@ from . import (
     hooks,
     log,
     metrics,
+    revision,
     routes,
     sessions,
     tracing,
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     hooks.init_app(app)
     errors.init_app(app)
     db.init_app(app, settings)
+    revision.init_app(app)
     routes.register(app)
     docs.init_app(app)
 

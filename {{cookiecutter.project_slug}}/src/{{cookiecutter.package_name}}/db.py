@@ -1,5 +1,6 @@
 """The database: one engine per process, one session per request, committed when the view
-succeeds and rolled back otherwise; an outage answers 503 instead of hanging."""
+succeeds and rolled back otherwise; an outage answers 503 within DATABASE_TIMEOUT instead of
+hanging (deadline.py), and is logged when it starts and when it ends."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from flask import (
     request,
 )
 from prometheus_client import Gauge
-from sqlalchemy import Engine, event, text
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,10 +30,11 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
-from .engine import make_engine
+from . import deadline
+from .engine import make_engine, schema_missing
 from .errors import handle_http_exception
 from .models import Base
-from .readiness import add_check
+from .readiness import outages
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ CHECKED_OUT = Gauge(
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Create the engine and the session factory, hook the session into the request, and have
-    /readyz check the database; routes only call session() and commit()."""
+    """Create the engine and the session factory and hook the session into the request (the
+    schema's readiness check is revision.py's); routes only call session() and commit()."""
     engine = make_engine(settings)
     event.listen(engine, "checkout", lambda *_: CHECKED_OUT.inc())
     event.listen(engine, "checkin", lambda *_: CHECKED_OUT.dec())
@@ -61,13 +63,13 @@ def init_app(app: Flask, settings: Settings) -> None:
         Base.metadata.create_all(engine)
     app.teardown_appcontext(close_session)
     app.register_error_handler(SQLAlchemyError, handle_database_error)
-    add_check(app, "database", ping)
 
 
 def session() -> Session:
     """The request's session, opened on first use: requests that need no database cost none."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"]()
+        deadline.begin()  # the request's DATABASE_TIMEOUT counts from here
         # Only a request that may write pays for a commit: GET, HEAD and OPTIONS are safe
         # methods (RFC 9110, section 9.2.1), so their sessions are closed, never committed.
         if has_request_context() and request.method not in SAFE_METHODS:
@@ -100,16 +102,13 @@ def commit_session(response: Response) -> Response:
 
 
 def close_session(_error: BaseException | None = None) -> None:
-    """teardown: return the connection to the pool; anything uncommitted is rolled back."""
+    """teardown: return the connection to the pool; anything uncommitted is rolled back. A
+    request that used the database without an outage error ends an outage in the log."""
     if (opened := g.pop("db_session", None)) is not None:
         opened.close()
-
-
-def ping() -> None:
-    """Readiness: one round trip, bounded by the connect and statement timeouts."""
-    engine: Engine = current_app.extensions["db"].kw["bind"]
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+        deadline.end()
+        if not g.pop("db_unavailable", False):
+            outages(current_app).passing("database")
 
 
 def conflict(error: IntegrityError) -> Conflict:
@@ -126,14 +125,17 @@ def conflict(error: IntegrityError) -> Conflict:
 
 
 def handle_database_error(error: SQLAlchemyError) -> Response:
-    """409 for a broken constraint, 503 while the database is unreachable, else a plain 500;
-    never the driver's text."""
+    """409 for a broken constraint, 503 while the database is unreachable or not migrated, else
+    a plain 500; never the driver's text."""
     http_error: HTTPException
     if isinstance(error, IntegrityError):
         http_error = conflict(error)
-    elif isinstance(error, UNAVAILABLE):
-        log.warning("database unavailable", extra={"error": type(error).__name__})
-        http_error = ServiceUnavailable("The database is unavailable.", retry_after=RETRY_AFTER)
+    elif (missing := schema_missing(error)) or isinstance(error, UNAVAILABLE):
+        g.db_unavailable = True  # the error's class only: its text may hold the server's address
+        reason = "schema not migrated" if missing else type(error).__name__
+        outages(current_app).failing("database", reason)
+        what = "schema is not migrated" if missing else "is unavailable"
+        http_error = ServiceUnavailable(f"The database {what}.", retry_after=RETRY_AFTER)
     else:
         log.error("database error", exc_info=error)
         http_error = InternalServerError()

@@ -92,6 +92,7 @@ class Settings(BaseModel):
     DATABASE_URL: DatabaseURL = setting("", "postgresql:// or sqlite:///; unset: instance/")
     TEST_DATABASE_URL: DatabaseURL = setting("", "the tests' database; unset: SQLite in memory")
     DATABASE_POOL_SIZE: int = setting(0, "connections per worker; 0: GUNICORN_THREADS")
+    DATABASE_TIMEOUT: int = setting(5, "seconds a request waits on the database: then 503", ge=1)
     DATABASE_CONNECT_TIMEOUT: int = setting(3, "seconds to connect or to get a connection", ge=2)
     DATABASE_STATEMENT_TIMEOUT_MS: int = setting(5000, "PostgreSQL's statement_timeout", ge=1)
 

@@ -1,18 +1,25 @@
-"""gunicorn's gthread worker with three changes for production: silent connections wait in the
-poller instead of a thread, a draining worker lets go of its listening sockets, and a stop
-signal sent while the worker boots is not lost. Each one overrides gthread internals, so
-tests/test_internals.py pins what it assumes and pyproject.toml bounds gunicorn's version."""
+"""gunicorn's gthread worker with four changes for production: silent connections wait in the
+poller instead of a thread, probes have threads of their own, a draining worker lets go of its
+listening sockets, and a stop signal sent while the worker boots is not lost. Each one
+overrides gthread internals, so tests/test_internals.py pins what it assumes and
+pyproject.toml bounds gunicorn's version."""
 
 from __future__ import annotations
 
 import queue
 import selectors
 import signal
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
+
+# Requests answered on the probe threads: the kubelet's, the container's and Prometheus's.
+PROBES = (b"GET /healthz ", b"GET /healthz?", b"GET /readyz ", b"GET /readyz?", b"GET /metrics ")
+PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
 
 
 class Worker(ThreadWorker):  # type: ignore[misc]
@@ -20,6 +27,12 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
     # The master's signal queue as this process inherited it (gunicorn.conf.py's post_fork).
     early_signals: queue.SimpleQueue[Any] | None = None
+    probe_pool: ThreadPoolExecutor | None = None
+
+    def init_process(self) -> None:
+        """Start the probe threads beside gthread's request threads."""
+        self.probe_pool = ThreadPoolExecutor(2, thread_name_prefix="probes")
+        super().init_process()
 
     def init_signals(self) -> None:
         """Install the worker's handlers, then obey a stop signal that arrived before them.
@@ -45,6 +58,14 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         they wait in the poller, as kept-alive connections do, for GUNICORN_KEEPALIVE seconds.
         """
         if conn.initialized or conn.data_ready or not self.alive:
+            if self.probe_pool is not None and is_probe(conn.sock):
+                # Every request thread may be stuck on a frozen dependency; the probes must
+                # still answer (/healthz: the process is alive, /readyz: quickly, 503).
+                done = self.probe_pool.submit(self.handle, conn)
+                done.add_done_callback(
+                    lambda fut: self.method_queue.defer(self.finish_request, conn, fut)
+                )
+                return
             super().enqueue_req(conn)
             return
         conn.sock.setblocking(False)
@@ -66,3 +87,11 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             for listener in self.sockets:
                 listener.close()
             self.sockets.clear()
+
+
+def is_probe(sock: socket.socket) -> bool:
+    """Whether the request waiting on `sock` is a probe (a peek: nothing is read)."""
+    try:
+        return sock.recv(16, PEEK).startswith(PROBES)
+    except OSError:  # nothing buffered yet (its bytes were read ahead), or closed
+        return False

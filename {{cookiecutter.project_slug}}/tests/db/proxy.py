@@ -1,4 +1,6 @@
-"""A TCP relay the tests can cut and restore, to take the database away from a running service."""
+"""A TCP relay the tests can cut and restore, or freeze and thaw, to take the database away from
+a running service: gone (refused, reset), or frozen with every connection open, as a paused
+server, a stalled host or a black-holed route is."""
 
 from __future__ import annotations
 
@@ -16,6 +18,16 @@ class Relay:
         self.listener: socket.socket | None = None
         self.open: list[socket.socket] = []
         self.lock = threading.Lock()
+        self.thawed = threading.Event()
+        self.thawed.set()
+
+    def freeze(self) -> None:
+        """Keep every connection open, accept new ones, and forward nothing."""
+        self.thawed.clear()
+
+    def thaw(self) -> None:
+        """Forward again, the bytes held meanwhile first."""
+        self.thawed.set()
 
     def restore(self) -> None:
         """Listen (on the same port as before, if any) and relay every connection."""
@@ -45,17 +57,18 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:
                 return
+            self.thawed.wait()  # frozen: connected, and nobody answers
             server = socket.create_connection(self.target)
             with self.lock:
                 self.open += [client, server]
             for src, dst in ((client, server), (server, client)):
                 threading.Thread(target=self.pipe, args=(src, dst), daemon=True).start()
 
-    @staticmethod
-    def pipe(src: socket.socket, dst: socket.socket) -> None:
-        """Copy bytes one way until either side closes."""
+    def pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        """Copy bytes one way until either side closes; hold them while frozen."""
         with suppress(OSError):
             while data := src.recv(65536):
+                self.thawed.wait()
                 dst.sendall(data)
         with suppress(OSError):
             dst.shutdown(socket.SHUT_WR)

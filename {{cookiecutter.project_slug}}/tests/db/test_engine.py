@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }}.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import ConfigError, Settings
@@ -54,10 +55,22 @@ def test_pool_follows_the_threads_and_timeouts_are_bounded() -> None:
         db_settings("sqlite://", DATABASE_CONNECT_TIMEOUT="1")
 
 
-def test_postgres_pool_is_sized_and_pinged() -> None:
+def test_postgres_pool_is_sized() -> None:
     engine = make_engine(db_settings("postgresql://u:p@127.0.0.1/d"))
     assert engine.pool.size() == 4  # type: ignore[attr-defined]
-    assert engine.pool._pre_ping
+    engine.dispose()
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_on_checkout(postgres_url: str) -> None:
+    engine = make_engine(db_settings(postgres_url))
+    with engine.connect() as connection:
+        first = connection.scalar(text("SELECT pg_backend_pid()"))
+    admin = create_engine(postgres_url, poolclass=NullPool)
+    with admin.connect() as other:  # a restarted server, an idle timeout: the session is gone
+        other.execute(text(f"SELECT pg_terminate_backend({first})"))
+    admin.dispose()
+    with engine.connect() as connection:  # pinged at checkout, found dead, replaced: no error
+        assert connection.scalar(text("SELECT pg_backend_pid()")) not in (None, first)
     engine.dispose()
 
 
@@ -74,7 +87,7 @@ def test_every_sqlite_connection_gets_wal_foreign_keys_and_a_busy_timeout(tmp_pa
         for connection in (first, second):
             assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
             assert connection.scalar(text("PRAGMA foreign_keys")) == 1
-            assert connection.scalar(text("PRAGMA busy_timeout")) == 10_000
+            assert connection.scalar(text("PRAGMA busy_timeout")) == 5_000  # DATABASE_TIMEOUT
     engine.dispose()
 
 

@@ -42,10 +42,10 @@ def probe() -> dict[str, int]:
 """
 
 
-def gunicorn(tmp_path: Path, database_url: str) -> AbstractContextManager[Server]:
+def gunicorn(tmp_path: Path, database_url: str, timeout: int = 5) -> AbstractContextManager[Server]:
     """The production server on `database_url`, with the probe route."""
     (copy_project(tmp_path) / "routes" / "probe.py").write_text(PROBE)
-    env = {**PROD, "DATABASE_URL": database_url}
+    env = {**PROD, "DATABASE_URL": database_url, "DATABASE_TIMEOUT": str(timeout)}
     return serve(tmp_path, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env, free_port())
 
 

@@ -1,15 +1,19 @@
-"""Migrations: up, down and up again on every database, and no model change without a revision."""
+"""Migrations: up, down and up again on every database, no model change without a revision, and
+no downgrade that drops rows unless forced."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
 
 from {{ cookiecutter.package_name }}.models import Base
+from {{ cookiecutter.package_name }}.revision import code_heads
 
 from .support import PROJECT, alembic_config
 
@@ -75,3 +79,42 @@ def test_a_model_change_without_a_revision_is_caught(tmp_path: Path) -> None:
     result = run_check("drift", url)
     assert result.returncode != 0
     assert "colour" in result.stderr
+
+
+def test_readiness_reads_the_same_heads_as_alembic() -> None:
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert code_heads() == frozenset(heads)
+
+
+def alembic_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The alembic command, as `make migrate` and the migration Job run it, on `url`."""
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_downgrade_that_would_drop_rows_refuses_unless_forced(database_url: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (name, quantity, version, created_at, updated_at) "
+                "VALUES ('kept', 1, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    refused = alembic_cli(database_url, "downgrade", "base")
+    assert refused.returncode != 0
+    assert "refusing to drop table 'items': it holds rows" in refused.stderr
+    assert "-x force=1" in refused.stderr
+    with engine.connect() as connection:  # nothing dropped, nothing lost
+        assert connection.scalar(text("SELECT count(*) FROM items")) == 1
+    engine.dispose()
+    forced = alembic_cli(database_url, "-x", "force=1", "downgrade", "base")
+    assert forced.returncode == 0, forced.stderr
+    assert "items" not in tables(database_url)

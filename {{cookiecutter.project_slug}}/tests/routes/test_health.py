@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from {{ cookiecutter.package_name }}.readiness import add_check
+from {{ cookiecutter.package_name }}.readiness import BUDGET, NotReady, add_check
 
 
 def test_healthz(client: FlaskClient) -> None:
@@ -67,10 +69,45 @@ def test_an_outage_is_logged_when_it_starts_and_when_it_ends(
             assert client.get("/readyz").status_code == 200
     records = [r for r in caplog.records if r.name.endswith("readiness")]
     assert [r.getMessage() for r in records] == [
-        "readiness check failing",
-        "readiness check passing again",
+        "outage started",
+        "outage ended",
     ]
     assert records[0].error == "ConnectionError"  # type: ignore[attr-defined]
     assert records[0].exc_info is None
     assert records[1].failed_for_s >= 0  # type: ignore[attr-defined]
     assert "hunter2" not in caplog.text
+
+
+def test_a_hanging_check_is_a_quick_503_and_is_not_started_again(app: Flask) -> None:
+    release, calls = threading.Event(), []
+
+    def frozen() -> None:
+        calls.append("started")
+        release.wait(10)  # a dependency that stopped answering
+
+    add_check(app, "database", frozen)
+    client = app.test_client()
+    try:
+        for _ in range(2):
+            started = time.monotonic()
+            response = client.get("/readyz")
+            assert response.status_code == 503
+            assert response.json is not None
+            assert response.json["checks"] == {"database": "failing"}
+            assert time.monotonic() - started < BUDGET + 1
+        assert calls == ["started"]  # the second probe waited on the first check
+    finally:
+        release.set()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_not_ready_check_says_why(app: Flask) -> None:
+    def behind() -> None:
+        raise NotReady("schema not migrated: database at none, code at abc")
+
+    add_check(app, "database", behind)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json is not None
+    reason = "schema not migrated: database at none, code at abc"
+    assert response.json["checks"] == {"database": reason}
