@@ -19,6 +19,8 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "src/{package}/db.py",
         "src/{package}/engine.py",
         "src/{package}/models.py",
+        "src/{package}/routes/items.py",  # a stateless example takes its place (_variants/)
+        "tests/routes/test_items.py",
         "tests/routes/test_items_writes.py",
         "tests/routes/test_items_openapi.py",
         "tests/db",
