@@ -5,21 +5,21 @@ from outside. What a bake's own suite already holds its service to is not repeat
 malformed HTTP over raw sockets and bodies above MAX_CONTENT_LENGTH (the bake's
 tests/test_raw_http.py), and SIGTERM under load (tests/test_graceful_stop.py).
 
-Slow clients, what the defaults give (WEB_CONCURRENCY=2 x GUNICORN_THREADS=4 = 8 threads),
-measured with gunicorn 27: stock gthread hands every accepted connection to a thread that
-waits up to 5 s (its hard-coded DEFAULT_WORKER_DATA_TIMEOUT) for the first byte, so each group
-of 4 silent connections queued in a worker delayed every request behind it by up to 5 s (50
-silent connections: /healthz took 5-40 s). The service's worker class (worker.py) parks a new
-connection in the poller until it sends something, as gthread does for kept-alive ones: silent
-connections now cost no thread and are closed after GUNICORN_KEEPALIVE (5 s); 200 of them
-leave /healthz answering at once. Once a client has sent a byte, though, its thread reads the
+Slow clients, what the defaults give (WEB_CONCURRENCY=2 x GUNICORN_THREADS=4 = 8 threads): stock
+gthread hands every accepted connection to a thread that waits up to 5 s (its hard-coded
+DEFAULT_WORKER_DATA_TIMEOUT) for the first byte, so each group of 4 silent connections queued in
+a worker delays every request behind it (benchmarks/README.md has what that cost /healthz). The
+service's worker class (worker.py) parks a new connection in the poller until it sends
+something, as gthread does for kept-alive ones: silent connections cost no thread and are closed
+after GUNICORN_KEEPALIVE (5 s), and /healthz keeps answering within the container probe's
+deadline with 200 of them connected. Once a client has sent a byte, though, its thread reads the
 rest with no timeout at all, so a client that dribbles its headers (or part of a body) holds a
 thread as long as it likes: fewer than GUNICORN_THREADS such clients are harmless; from
 GUNICORN_THREADS they can fill one worker, and WEB_CONCURRENCY x GUNICORN_THREADS stop the
 service until they leave (GUNICORN_TIMEOUT never fires: a gthread worker's heartbeat comes from
-its main loop, which stays free while every thread is stuck). That limit is why production
-wants a buffering proxy in front (the service README says so). Keep-alive costs no thread: up
-to worker_connections (1000) per worker wait in the poller for GUNICORN_KEEPALIVE seconds.
+its main loop, which stays free while every thread is stuck). That limit is why production wants
+a buffering proxy in front (the service README says so). Keep-alive costs no thread: up to
+worker_connections (1000) per worker wait in the poller for GUNICORN_KEEPALIVE seconds.
 """
 
 from __future__ import annotations
