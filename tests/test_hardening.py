@@ -3,7 +3,8 @@ gunicorn.conf.py`, APP_ENV=production, two gthread workers): slow and idle clien
 load with its memory, worker faults and signals, and the security defaults that can be checked
 from outside. What a bake's own suite already holds its service to is not repeated here:
 malformed HTTP over raw sockets and bodies above MAX_CONTENT_LENGTH (the bake's
-tests/test_raw_http.py), and SIGTERM under load (tests/test_graceful_stop.py).
+tests/test_raw_http.py), SIGTERM under load (tests/test_graceful_stop.py), and a missing or
+placeholder SECRET_KEY stopping gunicorn with one line (tests/test_wsgi.py, test_settings.py).
 
 Slow clients, what the defaults give (WEB_CONCURRENCY=2 x GUNICORN_THREADS=4 = 8 threads): stock
 gthread hands every accepted connection to a thread that waits up to 5 s (its hard-coded
@@ -246,42 +247,6 @@ def test_sighup_reloads_workers_without_a_failed_request(
         done = load.total
         assert wait_until(lambda: load.total > done + 200, 30), "no progress after the reload"
     assert load.failures == [], f"{len(load.failures)} failed: {load.failures[:3]}"
-
-
-@FAULTS
-@pytest.mark.parametrize(
-    "secret",
-    [
-        pytest.param(None, id="unset"),
-        pytest.param("", id="empty"),
-        pytest.param("change-me", id="placeholder-change-me"),
-        pytest.param(" " * 48, id="48-spaces"),
-        pytest.param("x" * 31, id="31-characters"),
-    ],
-)
-def test_production_refuses_a_missing_or_placeholder_secret_key(
-    project: Path, secret: str | None
-) -> None:
-    """gunicorn exits non-zero with one line naming SECRET_KEY, before binding anything."""
-    env = production_env(project, free_port())
-    if secret is None:
-        del env["SECRET_KEY"]
-    else:
-        env["SECRET_KEY"] = secret
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "SECRET_KEY" in lines[0]
-    assert result.stdout == ""
 
 
 @FAULTS
