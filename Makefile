@@ -7,7 +7,7 @@ SERVICE_LOCK := {{cookiecutter.project_slug}}/requirements-dev.lock
 # Two workers: bakes, linters and server tests overlap well on a small machine.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: test test-fast lint bench flamegraph layers bake openapi clean
+.PHONY: test test-fast lint bench versus flamegraph layers bake openapi clean
 
 # --no-deps: the lock is complete, as the service's Makefile explains; pip check proves it.
 $(STAMP): pyproject.toml $(SERVICE_LOCK)
@@ -37,6 +37,10 @@ flamegraph: $(STAMP)  ## py-spy flame graph of the baked service's /healthz unde
 
 layers: $(STAMP)  ## each layer's CPU per request, read inside the gunicorn workers, beside bare Flask's
 	$(BIN)/python -m benchmarks.layers $(LAYERS_ARGS)
+
+# REF: an earlier commit (make versus REF=415bd67); VERSUS_ARGS: --duration, --no-docker, ...
+versus: $(STAMP)  ## each route's CPU per request against the service an earlier commit bakes (REF)
+	$(BIN)/python -m benchmarks.versus $(REF) $(VERSUS_ARGS)
 
 openapi: $(STAMP)  ## regenerate the service's committed openapi.json files after changing its API
 	$(BIN)/python -m tests.openapi_files

@@ -32,10 +32,10 @@ def cookiecutter_cli() -> str:
     return executable("cookiecutter", "make bench installs it into .venv")
 
 
-def bake_defaults(output: Path) -> tuple[Bake, float]:
+def bake_defaults(output: Path, template: Path = TEMPLATE) -> tuple[Bake, float]:
     """`cookiecutter --no-input -o output <template>`; the bake and the seconds it took."""
     output.mkdir(parents=True, exist_ok=True)
-    argv = [cookiecutter_cli(), "--no-input", "--output-dir", str(output), str(TEMPLATE)]
+    argv = [cookiecutter_cli(), "--no-input", "--output-dir", str(output), str(template)]
     started = time.perf_counter()
     result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     seconds = time.perf_counter() - started

@@ -23,7 +23,7 @@ def test_defaults_outside_production() -> None:
     assert len(settings.SECRET_KEY) == 64  # a random one is made outside production
 
 
-@pytest.mark.parametrize("secret", ["", "change-me", "secret", "short"])
+@pytest.mark.parametrize("secret", ["", "change-me", "secret", "short", " " * 48, "x" * 31])
 def test_production_refuses_placeholder_secrets(secret: str) -> None:
     settings = Settings.from_env({"SECRET_KEY": secret, "DATABASE_URL": "sqlite://"})
     with pytest.raises(ConfigError, match="SECRET_KEY"):
