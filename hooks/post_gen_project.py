@@ -19,6 +19,7 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "src/{package}/db.py",
         "src/{package}/engine.py",
         "src/{package}/models.py",
+        "src/{package}/writes.py",
         "tests/routes/test_items_writes.py",
         "tests/routes/test_items_openapi.py",
         "tests/db",
