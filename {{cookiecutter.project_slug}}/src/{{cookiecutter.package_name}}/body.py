@@ -11,7 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-from .context import REQUEST_ID, new_request_id
+from .context import CLOSE_CONNECTION, REQUEST_ID, new_request_id
 from .errors import ValidationError, problem
 
 # What gunicorn drains of an unread body before the next request on the connection (its
@@ -57,19 +57,6 @@ class GuardedInput:
         return 0 if self.ended else float("inf")
 
 
-def close_after(start_response: Any) -> None:
-    """Have gunicorn close the connection after this response, and say so in it.
-
-    gunicorn drops an app's Connection header, and before reading the next request on a kept
-    connection it drains at most DRAINED bytes of a body the app left unread, then closes
-    without a word: the client's next request there would meet a closed socket. Its
-    start_response is a bound method of its response, whose force_close() makes the response
-    carry `Connection: close` (tests/test_internals_gunicorn.py pins both).
-    """
-    if callable(close := getattr(getattr(start_response, "__self__", None), "force_close", None)):
-        close()
-
-
 class GuardedBodies:
     """WSGI middleware installing GuardedInput before Flask builds the request (a request with
     neither Content-Length nor Transfer-Encoding has no body: RFC 9112, section 6.3), closing
@@ -91,9 +78,11 @@ class GuardedBodies:
 
         def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             # An answer given without reading the body (413, 415, an early 4xx) ends the
-            # connection, unless gunicorn can drain what is left before the next request.
-            if body.unread() >= DRAINED:
-                close_after(start_response)
+            # connection, unless gunicorn can drain what is left before the next request: it
+            # drains at most DRAINED bytes, then closes the connection it said it would keep,
+            # and it drops an app's Connection header (worker.Worker.load_wsgi says why).
+            if body.unread() >= DRAINED and (close := environ.get(CLOSE_CONNECTION)):
+                close()
             return start_response(status, headers, *exc_info)
 
         return self.wsgi_app(environ, start)  # type: ignore[no-any-return]
