@@ -84,8 +84,10 @@ def check_if_match(item: Item) -> None:
 @reads_headers(IdempotencyKeyHeader)
 @writes.idempotent
 def create_item(body: ItemIn) -> Response:
-    """Create an item: 201 with Location; a taken name is 409. With an Idempotency-Key, a
-    retry is answered as the first request was."""
+    """Create an item: 201 with Location; a taken name is 409.
+
+    With an Idempotency-Key, a retry is answered as the first request was and creates nothing.
+    """
     item = Item(**body.model_dump())
     db.session().add(item)
     db.commit()  # a taken name fails here: db's handler answers 409
