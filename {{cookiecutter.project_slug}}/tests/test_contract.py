@@ -19,6 +19,7 @@ from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
+HOOKS = Path(__file__).with_name("contract_hooks.py")  # one Idempotency-Key per create
 # Examples per operation and phase; `make contract` raises it (CONTRACT_EXAMPLES=500).
 EXAMPLES = os.environ.get("CONTRACT_EXAMPLES", "60")
 
@@ -31,7 +32,7 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=900,
         check=False,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS)},
     )
 
 

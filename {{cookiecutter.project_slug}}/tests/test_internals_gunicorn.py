@@ -18,9 +18,11 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
-from gunicorn.http import wsgi
+from gunicorn.http import parser, wsgi
 from gunicorn.http.parser import RequestParser
 from gunicorn.workers.gthread import ThreadWorker
+
+from {{ cookiecutter.package_name }}.body import DRAINED
 
 
 @pytest.fixture
@@ -144,4 +146,30 @@ def test_gunicorn_logger_has_what_gunicorn_logger_overrides() -> None:
     assert kept == [True] * 3, (
         "gunicorn's glogging.Logger lost error_log, access_log or access_log_enabled: "
         "log.GunicornLogger must be revisited"
+    )
+
+
+def test_gunicorn_closes_a_connection_when_its_response_is_forced_to() -> None:
+    cfg, client, served = Config(), *socket.socketpair()
+    with client, served:
+        client.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n")
+        request = next(RequestParser(cfg, served, ("127.0.0.1", 1)))
+        response, _ = wsgi.create(request, served, ("127.0.0.1", 1), ("127.0.0.1", 9), cfg)
+        start_response = response.start_response
+        assert start_response.__self__ is response, (
+            "gunicorn's start_response is no longer a bound method of its response: "
+            "worker.Worker.load_wsgi cannot reach force_close()"
+        )
+        start_response.__self__.force_close()
+        start_response("415 Unsupported Media Type", [("Content-Length", "0")])
+        assert "Connection: close\r\n" in response.default_headers(), (
+            "gunicorn's Response.force_close() no longer makes it answer `Connection: close`: "
+            "worker.Worker.load_wsgi must be revisited"
+        )
+
+
+def test_gunicorn_drains_no_more_of_an_unread_body_than_body_py_assumes() -> None:
+    assert parser._DRAIN_MAX_BYTES >= DRAINED, (
+        "gunicorn drains less of an unread body before the next request than body.DRAINED: "
+        "a connection it will close would be answered `Connection: keep-alive`"
     )

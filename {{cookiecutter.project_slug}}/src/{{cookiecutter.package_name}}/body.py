@@ -11,9 +11,12 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-from .context import REQUEST_ID, new_request_id
+from .context import CLOSE_CONNECTION, REQUEST_ID, new_request_id
 from .errors import ValidationError, problem
 
+# What gunicorn drains of an unread body before the next request on the connection (its
+# _DRAIN_MAX_BYTES): past it, it closes the connection instead.
+DRAINED = 64 * 1024
 HOST_REQUIRED = "An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)."
 
 
@@ -23,7 +26,7 @@ class GuardedInput:
 
     def __init__(self, stream: IO[bytes], content_length: int | None, limit: int | None) -> None:
         self.stream, self.content_length, self.limit = stream, content_length, limit
-        self.seen = 0
+        self.seen, self.ended = 0, False
 
     def _read(self, method: str, size: int) -> bytes:
         try:
@@ -33,6 +36,7 @@ class GuardedInput:
         except Exception:  # gunicorn's InvalidChunkSize and friends, a reset connection
             raise BadRequest("The request body could not be read.") from None
         self.seen += len(data)
+        self.ended = self.ended or (not data and size != 0)
         if self.content_length is not None:
             if not data and size != 0 and self.seen < self.content_length:
                 raise ClientDisconnected("The request body ended before its Content-Length.")
@@ -46,10 +50,18 @@ class GuardedInput:
     def readline(self, size: int = -1) -> bytes:
         return self._read("readline", size)
 
+    def unread(self) -> float:
+        """How many bytes of the body the app left unread (a chunked one's: unknown, inf)."""
+        if self.content_length is not None:
+            return self.content_length - self.seen
+        return 0 if self.ended else float("inf")
+
 
 class GuardedBodies:
-    """WSGI middleware installing GuardedInput before Flask builds the request, and refusing
-    an HTTP/1.1 request without Host (out here it costs the others no Flask hook)."""
+    """WSGI middleware installing GuardedInput before Flask builds the request (a request with
+    neither Content-Length nor Transfer-Encoding has no body: RFC 9112, section 6.3), closing
+    the connection after a body left unread, and refusing an HTTP/1.1 request without Host
+    (out here it costs the others no Flask hook)."""
 
     def __init__(self, wsgi_app: Any, limit: int | None) -> None:
         self.wsgi_app, self.limit = wsgi_app, limit
@@ -59,12 +71,21 @@ class GuardedBodies:
             rid = environ.get(REQUEST_ID) or new_request_id()
             answer = problem(400, "Bad Request", HOST_REQUIRED, request_id=rid)
             return answer(environ, start_response)
-        # A request with neither header has no body (RFC 9112, section 6.3): nothing to guard.
-        if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
-            environ["wsgi.input"] = GuardedInput(
-                environ["wsgi.input"], get_content_length(environ), self.limit
-            )
-        return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+        if "CONTENT_LENGTH" not in environ and "HTTP_TRANSFER_ENCODING" not in environ:
+            return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+        body = GuardedInput(environ["wsgi.input"], get_content_length(environ), self.limit)
+        environ["wsgi.input"] = body
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            # An answer given without reading the body (413, 415, an early 4xx) ends the
+            # connection, unless gunicorn can drain what is left before the next request: it
+            # drains at most DRAINED bytes, then closes the connection it said it would keep,
+            # and it drops an app's Connection header (worker.Worker.load_wsgi says why).
+            if body.unread() >= DRAINED and (close := environ.get(CLOSE_CONNECTION)):
+                close()
+            return start_response(status, headers, *exc_info)
+
+        return self.wsgi_app(environ, start)  # type: ignore[no-any-return]
 
 
 class JSONProvider(DefaultJSONProvider):

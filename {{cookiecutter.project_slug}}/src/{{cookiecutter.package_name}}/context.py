@@ -9,6 +9,7 @@ from flask import request
 
 REQUEST_ID = "hooks.request_id"  # written by hooks.RequestEdges
 TRACE_ID = "tracing.trace_id"  # written by tracing.start_span
+CLOSE_CONNECTION = "worker.close_connection"  # under gunicorn: call it to close after the answer
 
 
 def new_request_id() -> str:

@@ -79,12 +79,15 @@ def session() -> Session:
 
 def commit() -> None:
     """Commit a view's writes once it has made them, before its response is built: SQLite
-    lets one writer in at a time, from its first write to its commit. A concurrent writer's
-    change to a versioned row since we read it is a 412."""
+    lets one writer in at a time, from its first write to its commit (writes.idempotent
+    commits them itself, with the outcome). A versioned row changed since it was read is 412
+    only for a request that sent a precondition (RFC 9110, 13.1); writes.locked prevents it."""
     try:
-        session().commit()
+        session().flush() if g.get("commit_deferred") else session().commit()
     except StaleDataError:
-        raise PreconditionFailed("The item was changed by another request.") from None
+        if request.if_match or request.if_unmodified_since:
+            raise PreconditionFailed("The item was changed by another request.") from None
+        raise Conflict("The item was changed by another request; try again.") from None
 
 
 def commit_session(response: Response) -> Response:

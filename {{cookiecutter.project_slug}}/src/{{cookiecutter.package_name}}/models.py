@@ -64,3 +64,19 @@ class Item(Base):
             "created_at": as_utc(self.created_at).isoformat(),
             "updated_at": as_utc(self.updated_at).isoformat(),
         }
+
+
+class IdempotencyKey(Base):
+    """A POST's Idempotency-Key and its first outcome, replayed to retries until it expires
+    (writes.py). `status` is null while the first request is still in flight."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))  # the request it was sent with
+    status: Mapped[int | None]
+    headers: Mapped[list[list[str]] | None] = mapped_column(sa.JSON)
+    body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Indexed: expired keys are deleted a few at a time, found without scanning the table.
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)

@@ -113,3 +113,20 @@ class IfNoneMatch(Parameters):
     """A read that names the current ETag is answered 304 without a body."""
 
     if_none_match: str | Absent = Field(None, alias="If-None-Match", description="ETags, or *")
+
+
+# 1 to 255 visible ASCII characters, spaces inside: the draft's quoted string, quotes and all,
+# or any token a client makes up (a UUID).
+IDEMPOTENCY_KEY = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
+
+
+class IdempotencyKeyHeader(Parameters):
+    """A create sent again with the same key and body is answered as the first, not repeated."""
+
+    idempotency_key: Annotated[str, Field(pattern=IDEMPOTENCY_KEY)] | Absent = Field(
+        None,
+        alias="Idempotency-Key",
+        description="Makes a retry safe: the first outcome is replayed to a retry with the same"
+        " key and body for IDEMPOTENCY_KEY_TTL seconds; another body is 422, a retry while the"
+        " first is in flight 409",
+    )

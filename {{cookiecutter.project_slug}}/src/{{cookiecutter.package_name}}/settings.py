@@ -95,6 +95,7 @@ class Settings(BaseModel):
     DATABASE_TIMEOUT: int = setting(5, "seconds a request waits on the database: then 503", ge=1)
     DATABASE_CONNECT_TIMEOUT: int = setting(3, "seconds to connect or to get a connection", ge=2)
     DATABASE_STATEMENT_TIMEOUT_MS: int = setting(5000, "PostgreSQL's statement_timeout", ge=1)
+    IDEMPOTENCY_KEY_TTL: int = setting(86_400, "seconds a POST's Idempotency-Key is kept", ge=1)
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -1,8 +1,8 @@
-"""gunicorn's gthread worker with four changes for production: silent connections wait in the
+"""gunicorn's gthread worker with five changes for production: silent connections wait in the
 poller instead of a thread, probes have threads of their own, a draining worker lets go of its
-listening sockets, and a stop signal sent while the worker boots is not lost. Each one
-overrides gthread internals, so tests/test_internals.py pins what it assumes and
-pyproject.toml bounds gunicorn's version."""
+listening sockets, a stop signal sent while the worker boots is not lost, and the app can close a
+connection. Each one relies on gthread internals, so tests/test_internals*.py pin what it
+assumes and pyproject.toml bounds gunicorn's version."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from .context import CLOSE_CONNECTION
+
 # Requests answered on the probe threads: the kubelet's, the container's and Prometheus's.
 PROBES = (b"GET /healthz ", b"GET /healthz?", b"GET /readyz ", b"GET /readyz?", b"GET /metrics ")
 PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
@@ -28,6 +30,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     # The master's signal queue as this process inherited it (gunicorn.conf.py's post_fork).
     early_signals: queue.SimpleQueue[Any] | None = None
     probe_pool: ThreadPoolExecutor | None = None
+    wsgi: Any  # the app, as gunicorn's load_wsgi sets it
 
     def init_process(self) -> None:
         """Start the probe threads beside gthread's request threads."""
@@ -87,6 +90,20 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             for listener in self.sockets:
                 listener.close()
             self.sockets.clear()
+
+    def load_wsgi(self) -> None:
+        """Let the app close a connection after its answer (body.GuardedBodies does, after a
+        body it left unread): gunicorn drops an app's `Connection: close` header, and only its
+        response's force_close() makes it send one and close. Its start_response is a bound
+        method of that response; middlewares wrap it, so the app gets force_close here."""
+        super().load_wsgi()
+        app: Any = self.wsgi
+
+        def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+            environ[CLOSE_CONNECTION] = start_response.__self__.force_close
+            return app(environ, start_response)
+
+        self.wsgi = wsgi
 
 
 def is_probe(sock: socket.socket) -> bool:

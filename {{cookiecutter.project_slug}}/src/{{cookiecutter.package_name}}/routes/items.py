@@ -12,12 +12,21 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound, PreconditionFailed, UnsupportedMediaType
 
-from .. import db
+from .. import db, writes
 from ..body import require_json_object
 from ..errors import reject
 from ..models import Item, utcnow
 from ..openapi import operation_id, problems, reads_headers, request_body, response_header, returns
-from ..schemas import IfMatch, IfNoneMatch, ItemIn, ItemPage, ItemPatch, ItemPath, ItemsQuery
+from ..schemas import (
+    IdempotencyKeyHeader,
+    IfMatch,
+    IfNoneMatch,
+    ItemIn,
+    ItemPage,
+    ItemPatch,
+    ItemPath,
+    ItemsQuery,
+)
 from ..schemas import Item as ItemOut
 
 bp = APIBlueprint(
@@ -56,9 +65,11 @@ def represent(item: Item, status: int = 200) -> Response:
     return response
 
 
-def find(item_id: int) -> Item:
-    """The item, or 404."""
-    if (item := db.session().get(Item, item_id)) is None:
+def find(item_id: int, *, to_change: bool = False) -> Item:
+    """The item, or 404; one to change is locked until the commit, so that concurrent writes
+    take turns instead of failing each other's version check."""
+    item = writes.locked(Item, item_id) if to_change else db.session().get(Item, item_id)
+    if item is None:
         raise NotFound(f"There is no item {item_id}.")
     return item
 
@@ -70,8 +81,13 @@ def check_if_match(item: Item) -> None:
 
 
 @bp.post("", responses={201: CREATED, **problems(400, 409, 413, 415, 422, 503)})
+@reads_headers(IdempotencyKeyHeader)
+@writes.idempotent
 def create_item(body: ItemIn) -> Response:
-    """Create an item: 201 with Location; a taken name is 409."""
+    """Create an item: 201 with Location; a taken name is 409.
+
+    With an Idempotency-Key, a retry is answered as the first request was and creates nothing.
+    """
     item = Item(**body.model_dump())
     db.session().add(item)
     db.commit()  # a taken name fails here: db's handler answers 409
@@ -115,7 +131,7 @@ def update_item(path: ItemPath) -> Response:
     """Change an item with a JSON merge patch (RFC 7396); null restores a default."""
     if request.mimetype not in MERGE_PATCH:
         raise UnsupportedMediaType("Send application/merge-patch+json.")
-    item = find(path.item_id)
+    item = find(path.item_id, to_change=True)
     fields = ItemIn.model_fields
     merged = {field: getattr(item, field) for field in fields} | request.get_json()
     try:  # null removes a field, so its default applies; an unknown one stays to be refused
@@ -136,7 +152,7 @@ def update_item(path: ItemPath) -> Response:
 @reads_headers(IfMatch)
 def delete_item(path: ItemPath) -> tuple[str, int]:
     """Delete an item; with If-Match, only if it is still the version the client saw."""
-    item = find(path.item_id)
+    item = find(path.item_id, to_change=True)
     check_if_match(item)
     db.session().delete(item)
     db.commit()

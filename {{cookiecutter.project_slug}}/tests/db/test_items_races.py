@@ -1,0 +1,77 @@
+"""Unconditional writes racing on one item, against real gunicorn (2 workers x 4 threads): they
+take turns, and none is answered 412, which RFC 9110 keeps for a precondition the client sent."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from ..servers import Server
+from .support import MERGE
+from .test_items_concurrency import gunicorn
+
+WRITERS = 20
+
+
+def create(server: Server, name: str) -> str:
+    """A new item's URL."""
+    created = requests.post(f"{server.url}/api/items", json={"name": name}, timeout=10)
+    assert created.status_code == 201, created.text
+    return f"{server.url}{created.headers['Location']}"
+
+
+def at_once(*requests_: tuple[str, str, dict[str, int] | None]) -> list[requests.Response]:
+    """Send every (method, url, body) from its own thread, all released together."""
+    barrier = threading.Barrier(len(requests_))
+
+    def send(call: tuple[str, str, dict[str, int] | None]) -> requests.Response:
+        method, url, body = call
+        with requests.Session() as http:
+            barrier.wait()
+            headers = {"Content-Type": MERGE} if body is not None else {}
+            return http.request(method, url, json=body, headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=len(requests_)) as pool:
+        return list(pool.map(send, requests_))
+
+
+def test_unconditional_patches_take_turns(tmp_path: Path, database_url: str) -> None:
+    with gunicorn(tmp_path, database_url) as server:
+        for round_ in range(3):
+            url = create(server, f"raced-{round_}")
+            answers = at_once(*[("PATCH", url, {"quantity": n}) for n in range(WRITERS)])
+            assert Counter(a.status_code for a in answers) == {200: WRITERS}, [
+                a.text for a in answers if a.status_code != 200
+            ]
+            final = requests.get(url, timeout=10)
+            # Each writer saw its own write land: the last one's quantity is what is stored.
+            assert final.json()["quantity"] in range(WRITERS)
+            assert final.headers["ETag"] == f'"{WRITERS + 1}"'  # every write incremented it
+
+
+def test_a_delete_racing_patches_is_never_412(tmp_path: Path, database_url: str) -> None:
+    with gunicorn(tmp_path, database_url) as server:
+        for round_ in range(3):
+            url = create(server, f"deleted-{round_}")
+            calls = [("PATCH", url, {"quantity": n}) for n in range(WRITERS - 1)]
+            answers = at_once(*calls[:10], ("DELETE", url, None), *calls[10:])
+            statuses = Counter(a.status_code for a in answers)
+            assert statuses[204] == 1, statuses
+            assert set(statuses) <= {200, 204, 404}, statuses  # a PATCH after the DELETE: 404
+            assert requests.get(url, timeout=10).status_code == 404
+
+
+def test_a_stale_if_match_is_still_412(tmp_path: Path, database_url: str) -> None:
+    with gunicorn(tmp_path, database_url) as server:
+        url = create(server, "conditional")
+        etag = requests.get(url, timeout=10).headers["ETag"]
+        requests.patch(url, json={"quantity": 2}, headers={"Content-Type": MERGE}, timeout=10)
+        stale = requests.patch(
+            url, json={"quantity": 3}, headers={"Content-Type": MERGE, "If-Match": etag}, timeout=10
+        )
+        assert stale.status_code == 412
+        assert requests.delete(url, headers={"If-Match": etag}, timeout=10).status_code == 412
