@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
 
 from {{ cookiecutter.package_name }} import reloading
 from {{ cookiecutter.package_name }}.log import TextFormatter
@@ -59,3 +62,15 @@ def test_module_imports_reads_top_level_statements_only() -> None:
         "def f():\n    import lazy_call\n"
     )
     assert reloading.module_imports(source) == {"os.path", "typing"}
+
+
+def test_preloading_builds_the_libraries_deferred_models() -> None:
+    code = (
+        f"from {PACKAGE_DIR.name} import reloading\n"
+        "from flask_openapi3.models import APISpec\n"
+        "assert not APISpec.__pydantic_complete__\n"  # flask-openapi3 defers it to first use
+        "reloading.preload(['flask_openapi3'])\n"
+        "assert APISpec.__pydantic_complete__\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)

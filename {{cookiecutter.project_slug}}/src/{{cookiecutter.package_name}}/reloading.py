@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
+from pydantic import BaseModel
 from werkzeug import _reloader  # internal: tests/test_internals.py pins restart_with_reloader
 
 PACKAGE = __package__ or __name__.rpartition(".")[0]
@@ -51,10 +52,19 @@ def libraries(package_dir: Path) -> list[str]:
 
 
 def preload(names: Iterable[str]) -> None:
-    """Import what can be imported; what cannot, the child imports (and reports) itself."""
+    """Import what can be imported (what cannot, the child imports and reports itself), then
+    build the pydantic models those libraries left to build on first use (flask-openapi3's
+    document models), which every child would otherwise build again."""
     for name in names:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if not model.__pydantic_complete__:
+                with contextlib.suppress(Exception):
+                    model.model_rebuild()
 
 
 def forget_package() -> None:
