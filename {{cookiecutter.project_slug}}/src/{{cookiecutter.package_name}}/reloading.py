@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -91,6 +92,7 @@ def restart_by_fork(self: _reloader.ReloaderLoop) -> int:
     """werkzeug's ReloaderLoop.restart_with_reloader, forking instead of starting Python."""
     log = logging.getLogger("werkzeug")
     preload([*libraries(Path(__file__).resolve().parent), *SERVER_MODULES])
+    gc.freeze()  # a child's collections need not walk the libraries' objects again
     while True:
         log.info(" * Restarting with %s", self.name)
         sys.stdout.flush(), sys.stderr.flush()
