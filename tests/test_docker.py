@@ -121,6 +121,11 @@ def test_logs_are_json_lines_without_errors(stack: Stack, url: str) -> None:
     )
     errors = [r for r in records if r["level"] in ("ERROR", "CRITICAL")]
     assert errors == [], "no error at start, the control socket included"
+    checks = json.loads(stack.inspect("web", "{{json .State.Health.Log}}"))
+    assert checks, "the container's HEALTHCHECK has run"
+    access = [r for r in records if r["logger"] == "gunicorn.access"]
+    own = [r for r in access if r.get("user_agent") == "healthcheck-probe"]
+    assert own == [], "the container's own passing health checks stay out of the access log"
 
 
 def test_production_has_no_debugger(stack: Stack, url: str) -> None:

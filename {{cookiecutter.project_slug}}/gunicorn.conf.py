@@ -8,8 +8,12 @@ import sys
 import tempfile
 from typing import Any
 
-from {{ cookiecutter.package_name }}.cpus import usable_cpus
-from {{ cookiecutter.package_name }}.settings import ConfigError, current
+# No garbage collection while the master imports the app (when_ready turns it back on): the
+# imports make objects, not garbage, and each collection would walk them all again.
+gc.disable()
+
+from {{ cookiecutter.package_name }}.cpus import usable_cpus  # noqa: E402
+from {{ cookiecutter.package_name }}.settings import ConfigError, current  # noqa: E402
 
 try:
     settings = current()  # fail in the master, naming the variable, before any fork
@@ -109,5 +113,7 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def when_ready(server: Any) -> None:
-    """Say how many workers start and why, since a container's CPU quota changes it."""
+    """Say how many workers start and why, since a container's CPU quota changes it; the app
+    is imported by now, so the garbage collector runs again (pre_fork freezes what it made)."""
+    gc.enable()
     server.log.info("%d workers x %d threads (%s)", workers, threads, workers_reason)

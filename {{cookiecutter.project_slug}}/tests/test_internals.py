@@ -5,6 +5,7 @@ are in test_internals_gunicorn.py."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel, Field
+from werkzeug import _reloader
 
 from {{ cookiecutter.package_name }}.shapes import Parameters
 
@@ -94,3 +96,16 @@ def test_flask_openapi3_parse_header_documents_header_models() -> None:
         "flask-openapi3's utils.parse_header no longer turns a model into header parameters: "
         "openapi.document cannot list the headers of openapi.reads_headers views"
     )
+
+
+def test_werkzeug_starts_each_reloaded_child_through_restart_with_reloader() -> None:
+    source = inspect.getsource(_reloader.run_with_reloader)
+    assert "reloader.restart_with_reloader()" in source, (
+        "werkzeug's run_with_reloader no longer starts its child through the reloader loop's "
+        "restart_with_reloader: reloading.fork_on_reload's override is never called"
+    )
+    for loop in _reloader.reloader_loops.values():
+        assert "restart_with_reloader" not in vars(loop), (
+            f"{loop.__name__} overrides restart_with_reloader: patch it there too"
+        )
+    assert "restart_with_reloader" in vars(_reloader.ReloaderLoop)

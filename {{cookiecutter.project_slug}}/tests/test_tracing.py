@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from flask import Flask
@@ -90,3 +93,19 @@ def test_log_lines_of_the_request_carry_the_trace_id(
 def test_tracing_off_hooks_nothing(app: Flask) -> None:
     assert not app.extensions["settings"].tracing
     assert tracing.start_span not in app.before_request_funcs.get(None, [])
+
+
+def test_an_untraced_process_never_imports_opentelemetry() -> None:
+    """Tracing off, OpenTelemetry's import is not paid for at start (gunicorn's, each reload)."""
+    code = (
+        "import sys\n"
+        f"from {create_app.__module__} import create_app\n"
+        "create_app({'APP_ENV': 'testing'})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'opentelemetry'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout

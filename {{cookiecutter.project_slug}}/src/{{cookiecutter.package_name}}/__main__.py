@@ -1,8 +1,9 @@
 """Dev server: `python -m <package>` serves the app with run_simple, its reloader and debugger.
 
-The reloader's first process binds the socket and re-runs this module in a child that inherits
-it, so a reload never refuses a connection. The child imports the app lazily: a file saved with
-a syntax error is shown by the debugger instead of ending the server, until the next good save.
+The reloader's first process binds the socket and forks a child that inherits it and runs this
+module anew (reloading.py), so a reload never refuses a connection. The child imports the app
+lazily: a file saved with a syntax error is shown by the debugger instead of ending the server,
+until the next good save.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from werkzeug.serving import is_running_from_reloader, run_simple
 
+from . import reloading
 from .settings import ConfigError, Settings, current
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -50,7 +52,8 @@ class DevApp:
         try:
             from .app import create_app  # noqa: PLC0415 (imported late on purpose)
 
-            self.app = create_app({"DEBUG": True})
+            # No metrics: the dev server never serves METRICS_PORT, so counting would be waste.
+            self.app = create_app({"DEBUG": True, "METRICS_PORT": 0})
             if self.app.extensions["settings"].tracing:  # one process serves: it owns the provider
                 from .tracing import start_provider  # noqa: PLC0415
 
@@ -104,10 +107,17 @@ def main() -> None:
     """Serve with the reloader and the interactive debugger until interrupted."""
     settings = dev_settings()
     host, port = settings.HOST or "127.0.0.1", settings.PORT
-    if settings.DEV_URL:
-        logging.getLogger("werkzeug").addFilter(PublishedAddress(settings.DEV_URL))
-    # The first process only holds the socket and watches files; the child it starts serves.
-    app = DevApp() if is_running_from_reloader() else None
+    werkzeug_log, app = logging.getLogger("werkzeug"), None
+    if is_running_from_reloader():  # the child, which serves
+        app = DevApp()
+        if logging.getLogger().handlers:  # log.init_app's: the handler werkzeug gave its own
+            werkzeug_log.handlers.clear()  # logger in the first process would double each line
+        werkzeug_log.filters.clear()
+        werkzeug_log.addFilter(reloading.DevServerLines())
+    else:  # the first process only holds the socket, watches nothing and forks each child
+        reloading.fork_on_reload()
+        if settings.DEV_URL:
+            werkzeug_log.addFilter(PublishedAddress(settings.DEV_URL))
     run_simple(
         host,
         port,

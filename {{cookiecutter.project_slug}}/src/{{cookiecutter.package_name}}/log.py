@@ -11,7 +11,7 @@ from typing import Any
 from flask import has_request_context, request
 from gunicorn import glogging
 
-from .context import REQUEST_ID, TRACE_ID
+from .context import PROBE_AGENTS, REQUEST_ID, TRACE_ID
 from .settings import current
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
@@ -115,6 +115,7 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
         settings = current()
         for handler in self.error_log.handlers + self.access_log.handlers:
             handler.setFormatter(formatter(settings.LOG_FORMAT, handler.stream, settings.NO_COLOR))
+        self.quiet_agents = () if settings.LOG_PROBES else PROBE_AGENTS  # startswith(()): False
 
     def access(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta
@@ -122,27 +123,24 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
         access_log = self.access_log
         if not self.access_log_enabled or not access_log.isEnabledFor(logging.INFO):
             return
+        status, agent = int(str(resp.status).split(None, 1)[0]), environ.get("HTTP_USER_AGENT")
+        if status < 400 and agent and agent.startswith(self.quiet_agents):
+            return  # a health probe that passed: most of an idle service's lines otherwise
+        fields = {
+            "request_id": environ.get(REQUEST_ID),  # hooks.RequestEdges put it there
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "query": environ.get("QUERY_STRING") or None,
+            "status": status,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 3),
+            "user_agent": agent,
+            **({"trace_id": trace_id} if (trace_id := environ.get(TRACE_ID)) else {}),
+        }
         # What access_log.info() does, minus its walk up the stack for a caller's file and
         # line, which no access line shows: a tenth of the cost of logging each request.
         record = access_log.makeRecord(
-            access_log.name,
-            logging.INFO,
-            __file__,
-            0,
-            "request",
-            (),
-            None,
-            extra={
-                "request_id": environ.get(REQUEST_ID),  # hooks.RequestEdges put it there
-                "remote_addr": environ.get("REMOTE_ADDR"),
-                "method": environ.get("REQUEST_METHOD"),
-                "path": environ.get("PATH_INFO"),
-                "query": environ.get("QUERY_STRING") or None,
-                "status": int(str(resp.status).split(None, 1)[0]),
-                "bytes": getattr(resp, "sent", None),
-                "duration_ms": round(request_time.total_seconds() * 1000, 3),
-                "user_agent": environ.get("HTTP_USER_AGENT"),
-                **({"trace_id": trace_id} if (trace_id := environ.get(TRACE_ID)) else {}),
-            },
+            access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
         )
         access_log.handle(record)

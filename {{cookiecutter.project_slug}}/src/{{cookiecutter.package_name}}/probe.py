@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import urllib.request
 
+from .context import PROBE_USER_AGENT
 from .settings import ConfigError, current
 
 
@@ -15,8 +16,9 @@ def main() -> int:
     except ConfigError as exc:
         print(f"unhealthy: configuration error: {exc}", file=sys.stderr)
         return 1
+    ask = urllib.request.Request(url, headers={"User-Agent": PROBE_USER_AGENT})
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(ask, timeout=3) as response:  # noqa: S310
             return 0 if response.status == 200 else 1
     except OSError as exc:
         print(f"unhealthy: {url}: {exc}", file=sys.stderr)

@@ -66,6 +66,7 @@ class Settings(BaseModel):
         None, "`json` lines or readable `text`; unset: `text` in development"
     )
     NO_COLOR: str = setting("", "set to anything: text logs are never coloured")
+    LOG_PROBES: bool | None = setting(None, "`1`: log health probes that pass (probe.py, kubelet)")
     MAX_CONTENT_LENGTH: int = setting(1024 * 1024, "largest request body in bytes", ge=1)
     TRUSTED_PROXY_COUNT: int = setting(0, "proxies whose X-Forwarded-* are believed", le=10)
     API_DOCS: bool | None = setting(None, "serve /openapi.json and /docs; unset: not in production")

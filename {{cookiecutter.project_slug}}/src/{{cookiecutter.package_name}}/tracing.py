@@ -1,6 +1,8 @@
 """OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ variant) or
 OTEL_TRACES_EXPORTER is set: then each request is a SERVER span that continues the caller's W3C
-`traceparent`, and every log line of the request carries its trace id. Off, nothing is hooked.
+`traceparent`, and every log line of the request carries its trace id. Off, nothing is hooked
+and OpenTelemetry is never imported (tests/test_tracing.py): each function imports it itself,
+which costs a traced request a dictionary lookup and saves every untraced start its import.
 The provider, whose span processor owns a thread, starts per worker (gunicorn's post_fork)."""
 
 from __future__ import annotations
@@ -8,9 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
-from opentelemetry import context, propagate, trace
 
-if TYPE_CHECKING:  # the SDK is imported only by a process that exports spans
+if TYPE_CHECKING:  # imported only by a process that traces
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -35,6 +36,7 @@ def exporter_from(settings: Settings) -> SpanExporter:
 
 def start_provider(exporter: SpanExporter | None = None) -> TracerProvider:
     """Install this process's provider: in each worker after fork, never in gunicorn's master."""
+    from opentelemetry import trace  # noqa: PLC0415
     from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
@@ -49,6 +51,8 @@ def start_provider(exporter: SpanExporter | None = None) -> TracerProvider:
 
 def stop_provider() -> None:
     """Flush and stop (gunicorn's worker_exit), so a recycled worker's last spans are sent."""
+    from opentelemetry import trace  # noqa: PLC0415
+
     provider = trace.get_tracer_provider()
     if callable(shutdown := getattr(provider, "shutdown", None)):  # the SDK's, once started
         shutdown()
@@ -56,6 +60,8 @@ def stop_provider() -> None:
 
 def start_span() -> None:
     """before_request: continue the caller's trace (or start one) and make it current."""
+    from opentelemetry import context, propagate, trace  # noqa: PLC0415
+
     rule = request.url_rule.rule if request.url_rule is not None else request.path
     span = trace.get_tracer(__name__).start_span(
         f"{request.method} {rule}",
@@ -80,6 +86,8 @@ def end_span(error: BaseException | None = None) -> None:
     span = g.pop("trace_span", None)
     if span is None:
         return
+    from opentelemetry import context, trace  # noqa: PLC0415
+
     if error is not None:
         span.record_exception(error)
         span.set_status(trace.StatusCode.ERROR)

@@ -1,0 +1,76 @@
+"""The dev server's reload machinery in-process: what the first process preloads, and how
+werkzeug's lines are shown (the real server on a terminal: tests/test_main_terminal.py)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+
+from {{ cookiecutter.package_name }} import reloading
+from {{ cookiecutter.package_name }}.log import TextFormatter
+
+from .servers import PACKAGE_DIR
+
+CHANGE = " * Detected change in '/src/app.py', reloading"
+
+
+def shown(*messages: str) -> list[str]:
+    """What a werkzeug logger with DevServerLines shows of `messages` through the formatter."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter(colour=True))
+    logger = logging.Logger("werkzeug")
+    logger.addHandler(handler)
+    logger.addFilter(reloading.DevServerLines())
+    for message in messages:
+        logger.info(message)
+    return stream.getvalue().splitlines()
+
+
+def test_one_reload_line_per_child_however_many_events() -> None:
+    lines = shown(CHANGE, CHANGE, CHANGE.replace("app", "db"))
+    assert len(lines) == 1
+    assert lines[0].endswith(CHANGE)
+
+
+def test_werkzeug_styles_are_dropped_not_escaped() -> None:
+    (line,) = shown('127.0.0.1 - - "\x1b[33mGET /missing HTTP/1.1\x1b[0m" 404 -')
+    assert line.endswith('127.0.0.1 - - "GET /missing HTTP/1.1" 404 -')
+    assert "\\u001b" not in line
+    assert line.count("\x1b[") == 2  # the level's colour only
+
+
+def test_other_control_bytes_are_still_escaped() -> None:
+    (line,) = shown("GET /a\x1b]0;title\x07 HTTP/1.1")  # not a style: a forged terminal title
+    assert "\\u001b]0;title\\u0007" in line
+
+
+def test_the_first_process_preloads_libraries_never_the_package() -> None:
+    names = reloading.libraries(PACKAGE_DIR)
+    assert {"flask", "pydantic"} <= set(names)
+    assert not [name for name in names if name.split(".")[0] == PACKAGE_DIR.name]
+    assert "opentelemetry" not in {name.split(".")[0] for name in names}  # imported lazily
+
+
+def test_module_imports_reads_top_level_statements_only() -> None:
+    source = (
+        "from __future__ import annotations\nimport os.path\nfrom typing import TYPE_CHECKING\n"
+        "from . import sibling\nif TYPE_CHECKING:\n    import lazy_typing\n"
+        "def f():\n    import lazy_call\n"
+    )
+    assert reloading.module_imports(source) == {"os.path", "typing"}
+
+
+def test_preloading_builds_the_libraries_deferred_models() -> None:
+    code = (
+        f"from {PACKAGE_DIR.name} import reloading\n"
+        "from flask_openapi3.models import APISpec\n"
+        "assert not APISpec.__pydantic_complete__\n"  # flask-openapi3 defers it to first use
+        "reloading.preload(['flask_openapi3'])\n"
+        "assert APISpec.__pydantic_complete__\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
