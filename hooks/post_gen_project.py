@@ -24,6 +24,7 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "src/{package}/routes/items.py",  # a stateless example takes its place (_variants/)
         "tests/routes/test_items.py",
         "src/{package}/writes.py",
+        "tests/contract_hooks.py",
         "tests/routes/test_items_writes.py",
         "tests/routes/test_items_openapi.py",
         "tests/db",
