@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import yaml
 from yamllint import linter
@@ -20,7 +22,9 @@ from .objects import Object, name_of
 
 PROJECT = Path(__file__).resolve().parents[2]
 K8S = PROJECT / "deploy" / "k8s"
-OVERLAYS = ("dev", "prod")
+# "everything" is made by stage(): prod with every optional component, so each is checked.
+OVERLAYS = ("dev", "prod", "everything")
+OPTIONAL = ("ingress", "otlp", "identity")
 # The oldest and newest Kubernetes minors the manifests are written for; every minor between
 # them is validated too, so a removed apiVersion fails wherever it stops being served.
 OLDEST, NEWEST = 30, 37
@@ -43,7 +47,8 @@ def kubectl() -> str:
 
 
 def stage(destination: Path, source: Path = K8S) -> Path:
-    """Copy the manifests, giving each overlay without a secret.env one made from the example.
+    """Copy the manifests, giving dev a secret.env made from the example if it has none, and
+    adding the `everything` overlay: prod with the optional components.
 
     secret.env is git-ignored, so a fresh clone (or CI) has none; the example with a fresh
     SECRET_KEY renders the same objects.
@@ -52,9 +57,14 @@ def stage(destination: Path, source: Path = K8S) -> Path:
     shutil.copytree(source, root)
     example = (root / "secret.env.example").read_text()
     fresh = example.replace("SECRET_KEY=change-me", f"SECRET_KEY={secrets.token_hex(32)}")
-    for overlay in root.glob("overlays/*"):
-        if not (overlay / "secret.env").exists():
-            (overlay / "secret.env").write_text(fresh)
+    if not (root / "overlays" / "dev" / "secret.env").exists():
+        (root / "overlays" / "dev" / "secret.env").write_text(fresh)
+    everything = root / "overlays" / "everything"
+    everything.mkdir()
+    components = [f"../../components/{name}" for name in OPTIONAL]
+    (everything / "kustomization.yaml").write_text(
+        yaml.safe_dump({"resources": ["../prod"], "components": components})
+    )
     return root
 
 
@@ -83,10 +93,39 @@ def render(root: Path, overlay: str) -> list[Object]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
+def strict(schema: object) -> object:
+    """A CRD's schema with unknown fields rejected, as the API server prunes and strict field
+    validation (kubectl's default) rejects them, except where the schema preserves them."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    tight = {key: strict(value) for key, value in schema.items()}
+    if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        tight.setdefault("additionalProperties", False)
+    return tight
+
+
+def crd_schema(obj: Object) -> object | None:
+    """The vendored schema (deploy/k8s/schemas) of a custom resource, if it is one."""
+    group, _, version = obj.get("apiVersion", "").rpartition("/")
+    path = K8S / "schemas" / f"{group}_{version}_{obj.get('kind')}.json"
+    return strict(json.loads(path.read_text())) if group and path.exists() else None
+
+
 def schema_problems(objects: list[Object], versions: tuple[str, ...] = VERSIONS) -> list[str]:
-    """Strict schema validation (unknown fields rejected) against each Kubernetes version."""
+    """Strict schema validation (unknown fields rejected) against each Kubernetes version, and
+    custom resources against their CRDs' schemas."""
     problems = []
     for obj in objects:
+        custom = crd_schema(obj)
+        if custom is not None:
+            body = {k: v for k, v in obj.items() if k != "metadata"}  # the API server's part
+            problems += [
+                f"{name_of(obj)} {'.'.join(str(p) for p in error.path)}: {error.message}"
+                for error in jsonschema.Draft7Validator(custom).iter_errors(body)
+            ]
+            continue
         for version in versions:
             try:
                 kubernetes_validate.validate(obj, version, strict=True)
