@@ -32,7 +32,8 @@ k8s-namespace: $(STAMP)  ## the overlay's namespace, applied on its own (kubectl
 # needs) first, awaited, where the bake has one (PostgreSQL's; SQLite migrates in the pod's init
 # container), then the rest, then the rollout awaited. The Job is named after the image tag;
 # deleting this render's Job first reruns it when the same tag is deployed again.
-k8s-deploy: k8s-render k8s-namespace  ## {{ "migrate, then roll out" if cookiecutter.database == "postgresql" else "apply, then await the rollout" }}: make k8s-deploy OVERLAY=prod
+k8s-deploy: k8s-render  ## {{ "migrate, then roll out" if cookiecutter.database == "postgresql" else "apply, then await the rollout" }}: make k8s-deploy OVERLAY=prod
+	$(BIN)/kubectl apply -f deploy/k8s/namespaces/$(OVERLAY).yaml
 	$(BIN)/kubectl delete --ignore-not-found --wait -f $(K8S_RENDER) -l $(MIGRATE)
 	$(BIN)/kubectl apply -f $(K8S_RENDER) -l 'app.kubernetes.io/component!=web'
 	if grep -q '$(subst =,: ,$(MIGRATE))' $(K8S_RENDER); then \
