@@ -147,6 +147,7 @@ def semantic_problems(objects: list[Object], serves: Serves) -> list[str]:
         *scaling.autoscalers(objects),
         *scaling.budgets(objects),
         *scaling.rollouts(objects),
+        *scaling.connections(objects),
         *runtime.probes(objects, serves),
         *runtime.service_ports(objects),
         *runtime.shutdown(objects),
