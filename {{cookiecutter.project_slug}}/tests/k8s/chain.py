@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -106,34 +107,45 @@ def strict(schema: object) -> object:
     return tight
 
 
-def crd_schema(obj: Object) -> object | None:
-    """The vendored schema (deploy/k8s/schemas) of a custom resource, if it is one."""
-    group, _, version = obj.get("apiVersion", "").rpartition("/")
-    path = K8S / "schemas" / f"{group}_{version}_{obj.get('kind')}.json"
-    return strict(json.loads(path.read_text())) if group and path.exists() else None
+@functools.cache
+def crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator | None:
+    """A validator for the vendored schema (deploy/k8s/schemas) of a custom resource, if any."""
+    group, _, version = api_version.rpartition("/")
+    path = K8S / "schemas" / f"{group}_{version}_{kind}.json"
+    if not group or not path.exists():
+        return None
+    return jsonschema.Draft7Validator(strict(json.loads(path.read_text())))
 
 
 def schema_problems(objects: list[Object], versions: tuple[str, ...] = VERSIONS) -> list[str]:
     """Strict schema validation (unknown fields rejected) against each Kubernetes version, and
-    custom resources against their CRDs' schemas."""
+    custom resources against their CRDs' schemas. An object met before (the overlays share most)
+    is not validated again."""
     problems = []
     for obj in objects:
-        custom = crd_schema(obj)
-        if custom is not None:
-            body = {k: v for k, v in obj.items() if k != "metadata"}  # the API server's part
-            problems += [
-                f"{name_of(obj)} {'.'.join(str(p) for p in error.path)}: {error.message}"
-                for error in jsonschema.Draft7Validator(custom).iter_errors(body)
-            ]
-            continue
-        for version in versions:
-            try:
-                kubernetes_validate.validate(obj, version, strict=True)
-            except kubernetes_validate.SchemaNotFoundError:
-                problems.append(f"{name_of(obj)}: {obj['apiVersion']} not served by {version}")
-            except kubernetes_validate.ValidationError as exc:
-                path = ".".join(str(part) for part in exc.path)
-                problems.append(f"{name_of(obj)} ({version}) {path}: {exc.message}")
+        problems += object_problems(json.dumps(obj, sort_keys=True), versions)
+    return problems
+
+
+@functools.cache
+def object_problems(text: str, versions: tuple[str, ...]) -> list[str]:
+    """schema_problems for one object, as JSON (hashable, so each is validated once)."""
+    obj, problems = json.loads(text), []
+    custom = crd_validator(obj.get("apiVersion", ""), str(obj.get("kind")))
+    if custom is not None:
+        body = {k: v for k, v in obj.items() if k != "metadata"}  # the API server's part
+        return [
+            f"{name_of(obj)} {'.'.join(str(p) for p in error.path)}: {error.message}"
+            for error in custom.iter_errors(body)
+        ]
+    for version in versions:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(f"{name_of(obj)}: {obj['apiVersion']} not served by {version}")
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(part) for part in exc.path)
+            problems.append(f"{name_of(obj)} ({version}) {path}: {exc.message}")
     return problems
 
 
