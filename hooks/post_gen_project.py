@@ -146,11 +146,11 @@ def record_answers(project: Path, answers: Mapping[str, object]) -> Path:
     return path
 
 
-# Git-ignored files written from their committed examples with fresh secrets.
+# Git-ignored files written from their committed examples with fresh secrets (production's
+# Kubernetes Secret comes from External Secrets, never from a file).
 SECRET_FILES = (
     (".env", ".env.example"),
     ("deploy/k8s/overlays/dev/secret.env", "deploy/k8s/secret.env.example"),
-    ("deploy/k8s/overlays/prod/secret.env", "deploy/k8s/secret.env.example"),
 )
 
 

@@ -131,7 +131,7 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert (manifests / "pvc.yaml").exists() == (database == "sqlite")
     assert (manifests / "hpa.yaml").exists() == (database != "sqlite")
     secrets = sorted(p.parent.name for p in project.glob("deploy/k8s/overlays/*/secret.env"))
-    assert secrets == ["dev", "prod"]
+    assert secrets == ["dev"], "prod's Secret comes from External Secrets"
 
 
 def test_k8s_deploy_is_described_as_this_bake_does_it(project: Path) -> None:

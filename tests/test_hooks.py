@@ -147,7 +147,7 @@ def test_write_env_fills_fresh_secrets_once(tmp_path: Path) -> None:
     assert post.write_env(tmp_path, ".env", ".env.example") is None, "never overwritten"
 
 
-def test_every_kubernetes_overlay_gets_its_own_secret(tmp_path: Path) -> None:
+def test_only_the_dev_overlay_gets_a_secret_file(tmp_path: Path) -> None:
     example = tmp_path / "deploy/k8s/secret.env.example"
     example.parent.mkdir(parents=True)
     example.write_text("SECRET_KEY=change-me\n")
@@ -155,8 +155,8 @@ def test_every_kubernetes_overlay_gets_its_own_secret(tmp_path: Path) -> None:
         (example.parent / "overlays" / overlay).mkdir(parents=True)
     for target, source in post.SECRET_FILES:
         post.write_env(tmp_path, target, source)
-    keys = {p.read_text() for p in tmp_path.glob("deploy/k8s/overlays/*/secret.env")}
-    assert len(keys) == 2, "dev and prod never share a SECRET_KEY"
+    written = sorted(p.parent.name for p in tmp_path.glob("deploy/k8s/overlays/*/secret.env"))
+    assert written == ["dev"], "prod's Secret comes from External Secrets, never from a file"
 
 
 def test_next_steps_name_the_project() -> None:

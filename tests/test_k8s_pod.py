@@ -4,8 +4,10 @@ probes, and stopped as the kubelet stops it (preStop, SIGTERM, the grace period)
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import secrets
 import subprocess
 import time
 import uuid
@@ -24,14 +26,10 @@ pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-k8s-pod")]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A default bake: image built, compose's db up, the prod secret aimed at it."""
+    """A default bake: image built, compose's db up."""
     require_engine()
     project = bake(tmp_path_factory.mktemp("k8s-pod"))
     stack = Stack(project, f"tplk8s{uuid.uuid4().hex[:8]}", free_port(), free_port())
-    env = dict(line.split("=", 1) for line in (project / ".env").read_text().split() if "=" in line)
-    secret = project / "deploy/k8s/overlays/prod/secret.env"
-    url = f"postgresql://app:{env['POSTGRES_PASSWORD']}@db:5432/app"
-    secret.write_text(secret.read_text().replace("DATABASE_URL=", f"DATABASE_URL={url}\n#"))
     try:
         stack.compose("build", "web")
         stack.compose("up", "--detach", "--wait", "db")
@@ -42,10 +40,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def objects(stack: Stack) -> list[dict[str, Any]]:
-    """`kubectl kustomize` of the prod overlay, as `kubectl apply -k` would send it."""
+    """`kubectl kustomize` of the prod overlay, as `kubectl apply -k` would send it, plus the
+    Secret its ExternalSecret has the operator make, aimed at compose's database."""
     overlay = stack.project / "deploy/k8s/overlays/prod"
     rendered = run([str(BIN / "kubectl"), "kustomize", str(overlay)], stack.project).stdout
-    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+    objects = [doc for doc in yaml.safe_load_all(rendered) if doc]
+    env = dict(
+        line.split("=", 1) for line in (stack.project / ".env").read_text().split() if "=" in line
+    )
+    stored = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": f"postgresql://app:{env['POSTGRES_PASSWORD']}@db:5432/app",
+    }
+    external = find(objects, "ExternalSecret")["spec"]
+    data = {item["secretKey"]: stored[item["secretKey"]] for item in external["data"]}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": external["target"]["name"]},
+        "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
+    }
+    return [*objects, secret]
 
 
 def docker_run(stack: Stack, objects: list[dict[str, Any]], kind: str, *extra: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .helpers import bake, borrow_template_venv
+from .helpers import BIN, bake, borrow_template_venv
 
 # Badly formatted, with a fix ruff makes (the unused import) and findings it cannot make (eval,
 # the missing annotations): formatting must happen all the same.
@@ -25,3 +25,31 @@ def test_make_format_formats_despite_findings_it_cannot_fix(tmp_path: Path) -> N
     assert result.returncode != 0, "what is left to fix by hand fails the target"
     assert "S307" in result.stdout, "and is listed"
     assert result.stdout.count("S307") == 1, "once"
+
+
+def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", *args], cwd=project, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_k8s_render_needs_no_copy_step_for_dev_and_refuses_prod_placeholders(
+    tmp_path: Path,
+) -> None:
+    project = bake(tmp_path)
+    borrow_template_venv(project)
+    (project / ".venv" / "bin" / "kubectl").symlink_to(BIN / "kubectl")
+    secret = project / "deploy" / "k8s" / "overlays" / "dev" / "secret.env"
+    secret.unlink()  # git-ignored: a fresh clone has none
+    dev = make(project, "k8s-render", "OVERLAY=dev")
+    assert dev.returncode == 0, dev.stdout + dev.stderr
+    assert "kind: Deployment" in (project / "build" / "k8s-dev.yaml").read_text()
+    key = next(line for line in secret.read_text().splitlines() if line.startswith("SECRET_KEY="))
+    assert len(key.removeprefix("SECRET_KEY=")) == 64
+    assert secret.stat().st_mode & 0o777 == 0o600
+    for target in ("k8s-render", "k8s-deploy"):
+        prod = make(project, target, "OVERLAY=prod")
+        assert prod.returncode != 0
+        assert "set images: newName/newTag" in prod.stderr
+        assert "kubectl apply" not in prod.stdout, "nothing reaches the cluster"
+        assert not list((project / "build").glob("k8s-prod*")), "no empty or unchecked render"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import secrets
 import shutil
@@ -10,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import yaml
 from yamllint import linter
@@ -20,7 +23,9 @@ from .objects import Object, name_of
 
 PROJECT = Path(__file__).resolve().parents[2]
 K8S = PROJECT / "deploy" / "k8s"
-OVERLAYS = ("dev", "prod")
+# "everything" is made by stage(): prod with every optional component, so each is checked.
+OVERLAYS = ("dev", "prod", "everything")
+OPTIONAL = ("ingress", "otlp", "identity")
 # The oldest and newest Kubernetes minors the manifests are written for; every minor between
 # them is validated too, so a removed apiVersion fails wherever it stops being served.
 OLDEST, NEWEST = 30, 37
@@ -43,7 +48,8 @@ def kubectl() -> str:
 
 
 def stage(destination: Path, source: Path = K8S) -> Path:
-    """Copy the manifests, giving each overlay without a secret.env one made from the example.
+    """Copy the manifests, giving dev a secret.env made from the example if it has none, and
+    adding the `everything` overlay: prod with the optional components.
 
     secret.env is git-ignored, so a fresh clone (or CI) has none; the example with a fresh
     SECRET_KEY renders the same objects.
@@ -52,9 +58,14 @@ def stage(destination: Path, source: Path = K8S) -> Path:
     shutil.copytree(source, root)
     example = (root / "secret.env.example").read_text()
     fresh = example.replace("SECRET_KEY=change-me", f"SECRET_KEY={secrets.token_hex(32)}")
-    for overlay in root.glob("overlays/*"):
-        if not (overlay / "secret.env").exists():
-            (overlay / "secret.env").write_text(fresh)
+    if not (root / "overlays" / "dev" / "secret.env").exists():
+        (root / "overlays" / "dev" / "secret.env").write_text(fresh)
+    everything = root / "overlays" / "everything"
+    everything.mkdir()
+    components = [f"../../components/{name}" for name in OPTIONAL]
+    (everything / "kustomization.yaml").write_text(
+        yaml.safe_dump({"resources": ["../prod"], "components": components})
+    )
     return root
 
 
@@ -83,18 +94,58 @@ def render(root: Path, overlay: str) -> list[Object]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
+def strict(schema: object) -> object:
+    """A CRD's schema with unknown fields rejected, as the API server prunes and strict field
+    validation (kubectl's default) rejects them, except where the schema preserves them."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    tight = {key: strict(value) for key, value in schema.items()}
+    if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        tight.setdefault("additionalProperties", False)
+    return tight
+
+
+@functools.cache
+def crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator | None:
+    """A validator for the vendored schema (deploy/k8s/schemas) of a custom resource, if any."""
+    group, _, version = api_version.rpartition("/")
+    path = K8S / "schemas" / f"{group}_{version}_{kind}.json"
+    if not group or not path.exists():
+        return None
+    return jsonschema.Draft7Validator(strict(json.loads(path.read_text())))
+
+
 def schema_problems(objects: list[Object], versions: tuple[str, ...] = VERSIONS) -> list[str]:
-    """Strict schema validation (unknown fields rejected) against each Kubernetes version."""
+    """Strict schema validation (unknown fields rejected) against each Kubernetes version, and
+    custom resources against their CRDs' schemas. An object met before (the overlays share most)
+    is not validated again."""
     problems = []
     for obj in objects:
-        for version in versions:
-            try:
-                kubernetes_validate.validate(obj, version, strict=True)
-            except kubernetes_validate.SchemaNotFoundError:
-                problems.append(f"{name_of(obj)}: {obj['apiVersion']} not served by {version}")
-            except kubernetes_validate.ValidationError as exc:
-                path = ".".join(str(part) for part in exc.path)
-                problems.append(f"{name_of(obj)} ({version}) {path}: {exc.message}")
+        problems += object_problems(json.dumps(obj, sort_keys=True), versions)
+    return problems
+
+
+@functools.cache
+def object_problems(text: str, versions: tuple[str, ...]) -> list[str]:
+    """schema_problems for one object, as JSON (hashable, so each is validated once)."""
+    obj, problems = json.loads(text), []
+    custom = crd_validator(obj.get("apiVersion", ""), str(obj.get("kind")))
+    if custom is not None:
+        body = {k: v for k, v in obj.items() if k != "metadata"}  # the API server's part
+        return [
+            f"{name_of(obj)} {'.'.join(str(p) for p in error.path)}: {error.message}"
+            for error in custom.iter_errors(body)
+        ]
+    for version in versions:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(f"{name_of(obj)}: {obj['apiVersion']} not served by {version}")
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(part) for part in exc.path)
+            problems.append(f"{name_of(obj)} ({version}) {path}: {exc.message}")
     return problems
 
 
@@ -108,6 +159,7 @@ def semantic_problems(objects: list[Object], serves: Serves) -> list[str]:
         *scaling.autoscalers(objects),
         *scaling.budgets(objects),
         *scaling.rollouts(objects),
+        *scaling.connections(objects),
         *runtime.probes(objects, serves),
         *runtime.service_ports(objects),
         *runtime.shutdown(objects),

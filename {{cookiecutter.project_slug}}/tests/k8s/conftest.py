@@ -15,7 +15,7 @@ from .objects import Object
 
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of deploy/k8s with a secret.env in each overlay."""
+    """A copy of deploy/k8s with dev's secret.env and the `everything` overlay."""
     return stage(tmp_path_factory.mktemp("k8s"))
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 Object = dict[str, Any]
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+# What env_of gives a key an ExternalSecret provides: the value exists only in the cluster.
+EXTERNAL = "<from ExternalSecret>"
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}
 
 
@@ -50,6 +52,9 @@ def selects(selector: Object | None, template: Object) -> bool:
 def env_of(objects: list[Object], container: Object) -> dict[str, str]:
     """The environment a container starts with: envFrom ConfigMaps and Secrets, then env."""
     maps = {name_of(obj): obj for obj in objects}
+    for external in find(objects, "ExternalSecret"):
+        keys = {item["secretKey"]: EXTERNAL for item in external["spec"].get("data", [])}
+        maps[f"Secret/{external['spec']['target']['name']}"] = {"stringData": keys}
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:

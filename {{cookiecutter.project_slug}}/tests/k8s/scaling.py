@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
-from .objects import Object, containers, find, name_of, selects
+from .objects import Object, containers, env_of, find, name_of, quantity, selects
+
+BUDGET = "database-connection-budget"  # the HPA's annotation: connections the database allows
+OVERFLOW = 2  # engine.py's max_overflow per worker
 
 
 def autoscaler_of(objects: list[Object], deployment: Object) -> Object | None:
@@ -79,3 +83,40 @@ def rollouts(objects: list[Object]) -> Iterator[str]:
             yield f"{name_of(deployment)}: maxUnavailable must be 0: never lowers capacity"
         if rolling.get("maxSurge", "25%") in (0, "0%"):
             yield f"{name_of(deployment)}: maxSurge 0 with maxUnavailable 0 can never roll out"
+
+
+def per_pod(objects: list[Object], deployment: Object) -> int:
+    """Connections one pod may open: workers x (DATABASE_POOL_SIZE + overflow)."""
+    container = containers(deployment["spec"]["template"], init=False)[0]
+    env = env_of(objects, container)
+    cpu = container.get("resources", {}).get("limits", {}).get("cpu", 1)
+    workers = int(env.get("WEB_CONCURRENCY") or 2 * math.ceil(quantity(cpu)))
+    pool = int(env.get("DATABASE_POOL_SIZE") or 0) or int(env.get("GUNICORN_THREADS") or 4)
+    return workers * (pool + OVERFLOW)
+
+
+def connections(objects: list[Object]) -> Iterator[str]:
+    """With a migration Job (a PostgreSQL bake), the HPA states the database's connection budget
+    and its maxReplicas, plus a rollout's surge, times a pod's connections, plus the Job's one
+    connection, stays within it."""
+    if not find(objects, "Job"):
+        return
+    for deployment in find(objects, "Deployment"):
+        hpa = autoscaler_of(objects, deployment)
+        if hpa is None:
+            continue
+        stated = hpa["metadata"].get("annotations", {}).get(BUDGET)
+        if stated is None:
+            yield f"{name_of(hpa)}: no {BUDGET} annotation: the database's limit is unstated"
+            continue
+        surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+        surge = surge if isinstance(surge, int) else 1
+        pod, jobs = per_pod(objects, deployment), len(find(objects, "Job"))
+        most = (int(stated) - jobs) // pod - surge
+        peak = (hpa["spec"]["maxReplicas"] + surge) * pod + jobs
+        if peak > int(stated):
+            yield (
+                f"{name_of(hpa)}: (maxReplicas {hpa['spec']['maxReplicas']} + surge {surge}) x "
+                f"{pod} connections + {jobs} (Job) = {peak} > {BUDGET} {stated}; "
+                f"set maxReplicas <= {most}, fewer connections per pod, or a larger budget"
+            )

@@ -88,8 +88,11 @@ def selectors(objects: list[Object]) -> Iterator[str]:
 
 
 def references(objects: list[Object]) -> Iterator[str]:
-    """ConfigMaps, Secrets and claims a pod names exist in the render (hashed names included)."""
-    present = {name_of(obj) for obj in objects}
+    """ConfigMaps, Secrets (or the ExternalSecrets that make them) and claims a pod names exist in
+    the render (hashed names included)."""
+    present = {name_of(obj) for obj in objects} | {
+        f"Secret/{obj['spec']['target']['name']}" for obj in find(objects, "ExternalSecret")
+    }
     for workload, template in pod_templates(objects):
         wanted = []
         for container in containers(template):

@@ -154,6 +154,24 @@ SEMANTIC: dict[str, Row] = {
         "imagePullPolicy 'Sometimes'",
     ),
     "enum-service-type": ("Service", {"spec type": "Internal"}, "unknown Service type"),
+    "connections-over-budget": (
+        "HorizontalPodAutoscaler",
+        {"spec maxReplicas": 10},
+        "set maxReplicas <= 6",
+        "Job",
+    ),
+    "more-workers-over-budget": (
+        "Deployment",
+        {WEB + "env": [{"name": "WEB_CONCURRENCY", "value": "4"}]},
+        "x 24 connections",
+        "Job",
+    ),
+    "budget-unstated": (
+        "HorizontalPodAutoscaler",
+        {"metadata annotations": DROP},
+        "database-connection-budget annotation",
+        "Job",
+    ),
     "job-never-cleaned": ("Job", {"spec ttlSecondsAfterFinished": DROP}, "no ttlSecondsAfter"),
 }
 

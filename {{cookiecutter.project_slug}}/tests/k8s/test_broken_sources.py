@@ -33,8 +33,12 @@ def test_rendering_fails_on_a_missing_resource(sources: Path) -> None:
 
 
 def test_rendering_fails_on_a_patch_for_nothing(sources: Path) -> None:
-    spread = sources / "overlays" / "prod" / "spread.yaml"
-    spread.write_text(spread.read_text().replace("kind: Deployment", "kind: StatefulSet"))
+    prod = sources / "overlays" / "prod"
+    (prod / "stateful.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  replicas: 2\n"
+    )
+    kustomization = prod / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "patches:\n  - path: stateful.yaml\n")
     with pytest.raises(ChainError):
         render(sources, "prod")
 

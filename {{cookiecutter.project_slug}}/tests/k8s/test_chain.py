@@ -8,9 +8,13 @@ from pathlib import Path
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .chain import K8S, NEWEST, OLDEST, VERSIONS, Serves, lint, schema_problems, semantic_problems
-from .objects import Object, containers, env_of, find, pod_templates
+from .objects import EXTERNAL, Object, containers, env_of, find, pod_templates
+from .platform import platform
 from .policy import policy_problems
 from .scaling import min_replicas
+
+# What the secret store holds, standing in for the keys an ExternalSecret provides.
+STORED = {"SECRET_KEY": "s" * 64, "DATABASE_URL": "postgresql://app:pw@db.internal:5432/app"}
 
 
 def test_sources_pass_yamllint() -> None:
@@ -35,7 +39,13 @@ def test_nothing_the_api_server_or_the_service_would_trip_over(
 
 
 def test_every_pod_meets_the_security_policy(objects: list[Object], overlay: str) -> None:
-    assert policy_problems(objects, production=overlay == "prod") == []
+    assert policy_problems(objects, production=overlay != "dev") == []
+
+
+def test_routes_monitoring_egress_secrets_and_migrations_agree(
+    objects: list[Object], overlay: str
+) -> None:
+    assert platform(objects, production=overlay != "dev") == []
 
 
 def test_production_keeps_two_pods_unless_one_owns_the_volume(
@@ -47,20 +57,24 @@ def test_production_keeps_two_pods_unless_one_owns_the_volume(
     if single_writer:
         assert deployment["spec"]["replicas"] == 1
         assert deployment["spec"]["strategy"]["type"] == "Recreate"
-    elif overlay == "prod":
+    elif overlay != "dev":
         assert min_replicas(objects, deployment) >= 2
 
 
 def test_config_and_secrets_are_hashed_so_a_change_rolls_the_pods(objects: list[Object]) -> None:
-    for kind in ("ConfigMap", "Secret"):
-        (obj,) = find(objects, kind)
+    mounted = [c for c in find(objects, "ConfigMap") if "grafana_dashboard" not in str(c)]
+    for obj in [*mounted, *find(objects, "Secret")]:
         assert re.search(r"-[a-z0-9]{10}$", obj["metadata"]["name"]), obj["metadata"]["name"]
+    assert len(mounted) == 1
 
 
 def test_each_pod_environment_passes_the_services_own_validation(objects: list[Object]) -> None:
     for _, template in pod_templates(objects):
         for container in containers(template):
-            settings = Settings.from_env(env_of(objects, container))
+            env = env_of(objects, container)
+            settings = Settings.from_env(
+                {key: STORED[key] if value == EXTERNAL else value for key, value in env.items()}
+            )
             settings.require_secret_key()
             assert settings.APP_ENV == "production"
 
