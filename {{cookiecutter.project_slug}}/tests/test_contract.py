@@ -18,6 +18,8 @@ from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 # Examples per operation and phase; `make contract` raises it (CONTRACT_EXAMPLES=500).
 EXAMPLES = os.environ.get("CONTRACT_EXAMPLES", "60")

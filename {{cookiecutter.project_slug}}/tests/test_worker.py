@@ -90,6 +90,7 @@ def post_fork(server, worker):
 """
 
 
+@pytest.mark.server
 def test_a_sigterm_while_a_worker_boots_is_obeyed_at_once(tmp_path: Path) -> None:
     copy_project(tmp_path)
     (tmp_path / "slow_boot.conf.py").write_text(SLOW_BOOT)
