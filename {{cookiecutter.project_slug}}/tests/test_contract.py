@@ -37,9 +37,11 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Server]:
-    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database."""
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database;
+    one for the module, as no test depends on what another wrote and each start costs seconds."""
+    tmp_path = tmp_path_factory.mktemp("live")
     copy_project(tmp_path)
     config = PROJECT / "alembic.ini"
     if config.exists():  # a service with a database: migrate it first
