@@ -25,3 +25,17 @@ def test_make_format_formats_despite_findings_it_cannot_fix(tmp_path: Path) -> N
     assert result.returncode != 0, "what is left to fix by hand fails the target"
     assert "S307" in result.stdout, "and is listed"
     assert result.stdout.count("S307") == 1, "once"
+
+
+def test_make_test_fast_runs_all_but_the_real_process_tests(tmp_path: Path) -> None:
+    """The edit loop's target: everything but the tests marked server (real gunicorn, dev
+    server, interpreters, a browser), which `make test` keeps."""
+    project = bake(tmp_path)
+    borrow_template_venv(project)
+    result = subprocess.run(
+        ["make", "test-fast"], cwd=project, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    (summary,) = [line for line in result.stdout.splitlines() if " passed" in line]
+    assert " deselected" in summary, "the server tests are left out"
+    assert "failed" not in summary
