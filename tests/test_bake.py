@@ -209,6 +209,12 @@ def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> 
             "-q",
             "-p",
             "no:cacheprovider",
+            # Two workers, as the bake's make test runs on CI's two CPUs: the suite mostly waits
+            # on the servers it starts, and those waits overlap.
+            "-n",
+            "2",
+            "--dist",
+            "worksteal",
             "--cov",
             "-W",
             "error",
