@@ -212,6 +212,12 @@ def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> 
             "-q",
             "-p",
             "no:cacheprovider",
+            # Two workers, as the bake's make test runs on CI's two CPUs: the suite mostly waits
+            # on the servers it starts, and those waits overlap.
+            "-n",
+            "2",
+            "--dist",
+            "worksteal",
             "--cov",
             "-W",
             "error",
@@ -281,9 +287,15 @@ def test_make_test_passes_on_the_image_python(project: Path, runner_image: str) 
             "--rm",
             "-v",
             f"{project}:/bake:ro",
-            # Wheels downloaded once for all bakes of the run.
+            # Wheels downloaded once for all bakes of the run: pip's (uv itself, which make
+            # install bootstraps with pip) and uv's (the locks). uv links from its cache, and a
+            # volume is another filesystem, so it copies, and says nothing about it.
             "-v",
             "flask-service-template-pip:/root/.cache/pip",
+            "-v",
+            "flask-service-template-uv:/root/.cache/uv",
+            "-e",
+            "UV_LINK_MODE=copy",
             runner_image,
             "sh",
             "-c",

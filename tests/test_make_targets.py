@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -53,3 +54,24 @@ def test_k8s_render_needs_no_copy_step_for_dev_and_refuses_prod_placeholders(
         assert "set images: newName/newTag" in prod.stderr
         assert "kubectl apply" not in prod.stdout, "nothing reaches the cluster"
         assert not list((project / "build").glob("k8s-prod*")), "no empty or unchecked render"
+
+
+def test_make_test_fast_runs_all_but_the_real_process_tests(tmp_path: Path) -> None:
+    """The edit loop's target: everything but the tests marked server (real gunicorn, dev
+    server, interpreters, a browser), which `make test` keeps."""
+    project = bake(tmp_path)
+    borrow_template_venv(project)
+    result = subprocess.run(
+        ["make", "test-fast"],
+        cwd=project,
+        # The borrowed venv has no editable install of the bake's package.
+        env={**os.environ, "PYTHONPATH": str(project / "src"), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    (summary,) = [line for line in result.stdout.splitlines() if " passed" in line]
+    assert " deselected" in summary, "the server tests are left out"
+    assert "failed" not in summary

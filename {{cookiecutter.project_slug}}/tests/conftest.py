@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,6 +14,14 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import current
 
 from .things import add_things
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under `make test`'s workers, each worker tests on a PostgreSQL database of its own."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL", "")
+    if worker and url.startswith("postgres") and (Path(__file__).parent / "db").is_dir():
+        support = importlib.import_module(".db.support", __package__)  # a service with one
+        os.environ["TEST_DATABASE_URL"] = support.worker_database(url, worker)
 
 
 @pytest.fixture(autouse=True)

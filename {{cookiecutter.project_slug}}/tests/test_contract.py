@@ -18,6 +18,8 @@ from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 # Request hooks, where the project has any (one Idempotency-Key per create; none stores nothing).
 HOOKS = Path(__file__).with_name("contract_hooks.py")
@@ -38,9 +40,11 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Server]:
-    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database."""
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database;
+    one for the module, as no test depends on what another wrote and each start costs seconds."""
+    tmp_path = tmp_path_factory.mktemp("live")
     copy_project(tmp_path)
     config = PROJECT / "alembic.ini"
     if config.exists():  # a service with a database: migrate it first

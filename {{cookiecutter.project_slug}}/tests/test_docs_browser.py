@@ -15,6 +15,8 @@ from playwright.sync_api import Response, sync_playwright
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Where the screenshot goes; CI uploads the folder as an artifact.
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", PROJECT / "build" / "artifacts"))

@@ -50,7 +50,9 @@ def test_the_dev_lock_runs_what_production_runs() -> None:
     assert {name: dev.get(name) for name in runtime} == runtime
 
 
-@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+@pytest.mark.parametrize(
+    "lock", ["requirements.lock", "requirements-dev.lock", "requirements-uv.lock"]
+)
 def test_every_pin_carries_its_hashes(lock: str) -> None:
     lines = (PROJECT / lock).read_text().splitlines()
     for number, line in enumerate(lines):

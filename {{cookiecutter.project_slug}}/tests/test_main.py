@@ -12,6 +12,8 @@ import requests
 
 from .servers import PACKAGE_DIR, SECRET, Server, add_route, copy_project, free_port, run, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 PACKAGE = PACKAGE_DIR.name
 DEV_ENV = {"APP_ENV": "development", "RELOADER": "stat"}
 

@@ -26,7 +26,10 @@ def test_the_dev_server_defaults_to_development_on_loopback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in ("HOST", "PORT", "APP_ENV"):
-        monkeypatch.delenv(name, raising=False)
+        # Set first, so that undoing it also drops the APP_ENV=development that dev_settings()
+        # sets: leaked, it made later tests (test_probe) pass only when run after this one.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     settings = dev.dev_settings()
     assert (settings.HOST, settings.PORT) == (None, DEFAULT_PORT)  # main() binds 127.0.0.1
     assert os.environ["APP_ENV"] == "development"  # what the reloader's child inherits

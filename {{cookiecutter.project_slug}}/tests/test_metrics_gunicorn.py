@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 RECYCLE_AFTER = 25  # requests per worker (no jitter): recycled many times per test
 
 

@@ -25,6 +25,7 @@ def live_port(app: Flask) -> Iterator[int]:
 
 
 def test_healthy(live_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "testing")  # production's settings would want a database
     monkeypatch.setenv("PORT", str(live_port))
     assert probe.main() == 0
 

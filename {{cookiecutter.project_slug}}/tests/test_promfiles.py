@@ -13,6 +13,8 @@ import pytest
 
 from {{ cookiecutter.package_name }} import promfiles
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 WORKER = """
 from prometheus_client import Counter, Gauge, Histogram
 import os

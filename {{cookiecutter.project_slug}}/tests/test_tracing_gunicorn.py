@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
 import requests
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -18,6 +19,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from .servers import SECRET, copy_project, free_port, serve
 from .test_tracing import TRACE_ID, TRACEPARENT
+
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 
 def test_gunicorn_workers_export_spans_and_log_the_trace_id(tmp_path: Path) -> None:

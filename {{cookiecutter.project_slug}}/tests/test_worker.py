@@ -90,6 +90,7 @@ def post_fork(server, worker):
 """
 
 
+@pytest.mark.server
 def test_a_sigterm_while_a_worker_boots_is_obeyed_at_once(tmp_path: Path) -> None:
     copy_project(tmp_path)
     (tmp_path / "slow_boot.conf.py").write_text(SLOW_BOOT)
@@ -99,7 +100,7 @@ def test_a_sigterm_while_a_worker_boots_is_obeyed_at_once(tmp_path: Path) -> Non
         "SECRET_KEY": SECRET,
         "PYTHONPATH": str(tmp_path / "src"),
         "PORT": str(free_port()),
-        "METRICS_PORT": str(free_port()),  # not the default: another suite's server may hold it
+        "METRICS_PORT": str(free_port()),  # not the default 9464, which another test may hold
         "HOST": "127.0.0.1",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_GRACEFUL_TIMEOUT": "10",

@@ -13,6 +13,8 @@ from flask import Flask
 
 from .servers import PACKAGE_DIR, SECRET, Server, add_route, copy_project, free_port, run, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 PROD_ENV = {
     "APP_ENV": "production",
     "SECRET_KEY": SECRET,

@@ -70,6 +70,19 @@ def fresh_postgres(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def worker_database(server_url: str, worker: str) -> str:
+    """An empty database of this pytest-xdist worker's own on the server, as a URL: a testing app
+    drops and creates every table, which two workers in one database would do at once."""
+    url = make_url(server_url)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(service_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def service_url(url: str) -> str:
     """The URL as the service reads it (postgresql:// means psycopg 3)."""
     return Settings.from_env({"APP_ENV": "development", "DATABASE_URL": url}).DATABASE_URL

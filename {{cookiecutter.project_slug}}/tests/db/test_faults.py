@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, make_url, text
 from ..servers import SECRET, Server, copy_project, free_port, serve
 from .proxy import Relay
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 PROD = {"APP_ENV": "production", "SECRET_KEY": SECRET, "WEB_CONCURRENCY": "2"}
 
 

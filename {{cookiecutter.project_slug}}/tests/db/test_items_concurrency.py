@@ -12,9 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 from ..servers import SECRET, Server, copy_project, free_port, serve
+
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 WRITES = 600
 WHOAMI = '''"""Test-only: which worker and which database session answered."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
@@ -66,6 +67,7 @@ def run_check(mode: str, url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.server
 def test_models_and_migrations_agree(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'head.sqlite3'}"
     command.upgrade(alembic_config(url), "head")
@@ -73,6 +75,7 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.server
 def test_a_model_change_without_a_revision_is_caught(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'head.sqlite3'}"
     command.upgrade(alembic_config(url), "head")

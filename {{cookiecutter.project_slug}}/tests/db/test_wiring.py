@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 
 from ..servers import SECRET, copy_project, free_port, serve
 from .support import migrate
+
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 ORDERS = """
 from flask import Blueprint
