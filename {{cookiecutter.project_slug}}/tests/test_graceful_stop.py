@@ -17,6 +17,8 @@ import requests
 
 from .running import SLOW_STARTED, Failure, Load, production, wait_until
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 THREADS = 4  # GUNICORN_THREADS default: slow requests enough to fill a worker
 GRACEFUL_TIMEOUT = 20  # GUNICORN_GRACEFUL_TIMEOUT default, seconds
 

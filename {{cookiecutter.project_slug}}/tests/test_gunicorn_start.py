@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 
 from .servers import SECRET, copy_project, free_port, serve
+
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 # A WSGI app that answers every path (/healthz included) with the worker's gc.isenabled().
 GC_APP = """import gc

@@ -18,6 +18,8 @@ import requests
 
 from .servers import PACKAGE_DIR, add_route, copy_project, free_port, stop
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 
 class Terminal:
     """A process whose stdin, stdout and stderr are a pseudo-terminal; what it shows is kept."""

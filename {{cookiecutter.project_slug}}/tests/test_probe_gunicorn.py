@@ -16,6 +16,8 @@ from {{ cookiecutter.package_name }}.context import PROBE_USER_AGENT
 
 from .servers import PACKAGE_DIR, SECRET, copy_project, free_port, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 KUBELET = {"User-Agent": "kube-probe/1.33"}
 
 

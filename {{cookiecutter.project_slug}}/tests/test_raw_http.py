@@ -20,6 +20,8 @@ from .raw import raw_exchange
 from .running import production
 from .servers import Server
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 PROBLEM_JSON = "application/problem+json"
 MAX_CONTENT_LENGTH = 1024 * 1024  # the default
 RAW_TIMEOUT = 5.0  # "never a hang beyond a few seconds"

@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from {{ cookiecutter.package_name }} import reloading
 from {{ cookiecutter.package_name }}.log import TextFormatter
 
@@ -64,6 +66,7 @@ def test_module_imports_reads_top_level_statements_only() -> None:
     assert reloading.module_imports(source) == {"os.path", "typing"}
 
 
+@pytest.mark.server  # a fresh interpreter
 def test_preloading_builds_the_libraries_deferred_models() -> None:
     code = (
         f"from {PACKAGE_DIR.name} import reloading\n"

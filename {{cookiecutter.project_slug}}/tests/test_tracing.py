@@ -95,6 +95,7 @@ def test_tracing_off_hooks_nothing(app: Flask) -> None:
     assert tracing.start_span not in app.before_request_funcs.get(None, [])
 
 
+@pytest.mark.server  # a fresh interpreter
 def test_an_untraced_process_never_imports_opentelemetry() -> None:
     """Tracing off, OpenTelemetry's import is not paid for at start (gunicorn's, each reload)."""
     code = (

@@ -11,12 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import make_url
 
 from ..servers import Server
 from .proxy import Relay
 from .test_faults import gunicorn
+
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 BOUND = 3  # DATABASE_TIMEOUT for these tests: seconds
 THREADS = 2 * 4  # WEB_CONCURRENCY x GUNICORN_THREADS

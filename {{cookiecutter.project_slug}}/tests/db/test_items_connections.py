@@ -13,6 +13,8 @@ from ..servers import Server
 from .support import migrate
 from .test_items_concurrency import gunicorn
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:

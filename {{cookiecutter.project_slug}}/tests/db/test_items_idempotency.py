@@ -22,6 +22,8 @@ from {{ cookiecutter.package_name }}.models import IdempotencyKey, Item, utcnow
 from .support import migrate
 from .test_items_concurrency import all_items, gunicorn
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 REPLAYED = ("Location", "ETag", "Content-Type")
 
 

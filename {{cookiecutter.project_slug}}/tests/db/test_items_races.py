@@ -8,11 +8,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 
 from ..servers import Server
 from .support import MERGE
 from .test_items_concurrency import gunicorn
+
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 WRITERS = 20
 

@@ -20,6 +20,8 @@ from {{ cookiecutter.package_name }}.app import create_app
 from .plans import REPORT, Recorder, problems
 from .support import PROJECT, ProbeBase, ProbeChild, probe_tables
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 
 def replay_route_tests(url: str, report: Path) -> list[dict[str, object]]:
     """The route tests on the database at `url`, with the plans plugin; what it checked."""

@@ -17,6 +17,8 @@ from .support import fresh_postgres, require_postgres, service_url
 from .test_faults import gunicorn
 from .test_migrations import alembic_cli
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
