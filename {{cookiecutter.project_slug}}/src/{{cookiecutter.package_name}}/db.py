@@ -1,6 +1,6 @@
 """The database: one engine per process, one session per request, committed when the view
-succeeds and rolled back otherwise; an outage answers 503 within DATABASE_TIMEOUT instead of
-hanging (deadline.py), and is logged when it starts and when it ends."""
+succeeds and rolled back otherwise; an outage is a 503 within DATABASE_TIMEOUT (deadline.py),
+at once while it is known (readiness.Outages), and is logged when it starts and when it ends."""
 
 from __future__ import annotations
 
@@ -68,10 +68,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 def session() -> Session:
     """The request's session, opened on first use: requests that need no database cost none."""
     if "db_session" not in g:
+        if reason := outages(current_app).shedding("database"):  # 503 now, not after the bound
+            raise unavailable(reason.startswith("schema"))
         g.db_session = current_app.extensions["db"]()
         deadline.begin()  # the request's DATABASE_TIMEOUT counts from here
-        # Only a request that may write pays for a commit: GET, HEAD and OPTIONS are safe
-        # methods (RFC 9110, section 9.2.1), so their sessions are closed, never committed.
+        # Safe methods (RFC 9110, 9.2.1) are closed, never committed: only writes pay for one.
         if has_request_context() and request.method not in SAFE_METHODS:
             after_this_request(commit_session)
     return g.db_session  # type: ignore[no-any-return]
@@ -127,6 +128,11 @@ def conflict(error: IntegrityError) -> Conflict:
     return Conflict("The request conflicts with the current state of the resource.")
 
 
+def unavailable(missing: bool) -> ServiceUnavailable:  # a client retries after Retry-After
+    what = "schema is not migrated" if missing else "is unavailable"
+    return ServiceUnavailable(f"The database {what}.", retry_after=RETRY_AFTER)
+
+
 def handle_database_error(error: SQLAlchemyError) -> Response:
     """409 for a broken constraint, 503 while the database is unreachable or not migrated, else
     a plain 500; never the driver's text."""
@@ -137,8 +143,7 @@ def handle_database_error(error: SQLAlchemyError) -> Response:
         g.db_unavailable = True  # the error's class only: its text may hold the server's address
         reason = "schema not migrated" if missing else type(error).__name__
         outages(current_app).failing("database", reason)
-        what = "schema is not migrated" if missing else "is unavailable"
-        http_error = ServiceUnavailable(f"The database {what}.", retry_after=RETRY_AFTER)
+        http_error = unavailable(bool(missing))
     else:
         log.error("database error", exc_info=error)
         http_error = InternalServerError()

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 Check = Callable[[], None]
 EXTENSION = "readiness_checks"
 BUDGET = 1.0  # seconds /readyz waits for a check: the kubelet's probe times out after 1 s
+TRIAL = 1.0  # seconds between the requests let through to a failing dependency, to see it back
 _pools: dict[int, ThreadPoolExecutor] = {}  # pid -> the checks' threads (none cross a fork)
 
 
@@ -35,15 +36,29 @@ class Outages:
 
     def __init__(self) -> None:
         self.since: dict[str, float] = {}
+        self.reasons: dict[str, str] = {}
+        self.trials: dict[str, float] = {}  # name -> when the next request may try it
         self.lock = threading.Lock()
 
     def failing(self, name: str, reason: str) -> None:
         """`name` failed (a check, or a request that needed it): log it if it was up."""
         with self.lock:
+            self.trials[name] = time.monotonic() + TRIAL
             if name in self.since:
                 return
-            self.since[name] = time.monotonic()
+            self.since[name], self.reasons[name] = time.monotonic(), reason
         log.warning("outage started", extra={"check": name, "error": reason})
+
+    def shedding(self, name: str) -> str | None:
+        """While `name` fails, why, for every request but one a TRIAL: the others answer at
+        once instead of each waiting out its bound behind a dependency known to be down."""
+        if name not in self.since:  # the common case, without the lock
+            return None
+        with self.lock:
+            if name not in self.since or time.monotonic() >= self.trials.get(name, 0.0):
+                self.trials[name] = time.monotonic() + TRIAL
+                return None
+            return self.reasons[name]
 
     def passing(self, name: str) -> None:
         """`name` answered: log the outage's end and length if there was one."""
