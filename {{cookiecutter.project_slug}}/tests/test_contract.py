@@ -1,6 +1,7 @@
 """The contract against the live service: Schemathesis drives gunicorn (not the test client)
 from the served /openapi.json with every check on, through its four phases; the stateful phase
-follows the document's links from a created item to reading, changing and deleting it."""
+follows the document's links from a created item to reading, changing and deleting it. It
+calls with a token from the real local provider; its ignored_auth check also calls without."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import requests
 
 from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 
+from .provider import AUDIENCE, Provider, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
@@ -35,9 +37,24 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    node_modules()
+    running = Provider(tmp_path_factory.mktemp("provider"), [new_key()]).start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Server]:
-    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database."""
+def token(provider: Provider) -> str:
+    """`--header` for Schemathesis: a token granting every scope (valid for 5 minutes)."""
+    return f"Authorization: Bearer {provider.token()}"
+
+
+@pytest.fixture
+def live(tmp_path: Path, provider: Provider) -> Iterator[Server]:
+    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database,
+    trusting the provider's tokens."""
     copy_project(tmp_path)
     config = PROJECT / "alembic.ini"
     if config.exists():  # a service with a database: migrate it first
@@ -48,17 +65,20 @@ def live(tmp_path: Path) -> Iterator[Server]:
             capture_output=True,
         )
     env = {"APP_ENV": "production", "SECRET_KEY": SECRET, "API_DOCS": "1", "WEB_CONCURRENCY": "2"}
+    # conftest's AUTH_DISABLED, off (blank is unset): the document's security is checked too.
+    env |= {"AUTH_DISABLED": "", "OIDC_ISSUER": provider.issuer, "OIDC_AUDIENCE": AUDIENCE}
     args = ["-m", "gunicorn", "-c", "gunicorn.conf.py"]
     with serve(tmp_path, args, env, free_port()) as server:
         yield server
 
 
-def test_the_live_service_keeps_its_contract(live: Server) -> None:
+def test_the_live_service_keeps_its_contract(live: Server, token: str) -> None:
     result = run_schemathesis(
         f"{live.url}/openapi.json",
         "--checks=all",
         "--phases=examples,coverage,fuzzing,stateful",
         f"--max-examples={EXAMPLES}",
+        f"--header={token}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Stateful" in result.stdout
@@ -75,7 +95,7 @@ def test_the_servers_own_limits_are_answered_as_documented(live: Server) -> None
     assert answer.headers["Content-Type"] in documented["content"]
 
 
-def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
+def test_a_broken_promise_is_caught(live: Server, tmp_path: Path, token: str) -> None:
     """The same run fails once the document promises what the service does not do."""
     # A blank name is refused, but without its pattern the document would admit one.
     pattern = f'"pattern": {json.dumps(NAME_PATTERN)}'
@@ -86,6 +106,22 @@ def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
         f"--url={live.url}",
         "--checks=positive_data_acceptance",
         "--phases=coverage",
+        f"--header={token}",
     )
     assert result.returncode != 0, result.stdout
     assert "Schema-valid request rejected" in result.stdout
+
+
+def test_every_secured_operation_answers_401_without_a_token(live: Server) -> None:
+    document = requests.get(f"{live.url}/openapi.json", timeout=10).json()
+    secured = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if operation.get("security"):  # each documents its 401, and answers one untokened
+                secured += 1
+                assert "401" in operation["responses"]
+                url = live.url + path.replace("{item_id}", "1")
+                answer = requests.request(method, url, json={"name": "x"}, timeout=10)
+                assert answer.status_code == 401, (method, path)
+                assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert secured >= 1

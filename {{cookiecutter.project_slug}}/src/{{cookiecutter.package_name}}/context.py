@@ -9,6 +9,7 @@ from flask import request
 
 REQUEST_ID = "hooks.request_id"  # written by hooks.RequestEdges
 TRACE_ID = "tracing.trace_id"  # written by tracing.start_span
+SUBJECT = "auth.subject"  # the token's sub or client_id, written by auth.guard
 
 
 def new_request_id() -> str:

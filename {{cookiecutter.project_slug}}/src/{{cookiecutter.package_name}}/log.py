@@ -11,7 +11,7 @@ from typing import Any
 from flask import has_request_context, request
 from gunicorn import glogging
 
-from .context import REQUEST_ID, TRACE_ID
+from .context import REQUEST_ID, SUBJECT, TRACE_ID
 from .settings import current
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
@@ -142,6 +142,7 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
                 "bytes": getattr(resp, "sent", None),
                 "duration_ms": round(request_time.total_seconds() * 1000, 3),
                 "user_agent": environ.get("HTTP_USER_AGENT"),
+                "subject": environ.get(SUBJECT),  # who, by the token; never the token
                 **({"trace_id": trace_id} if (trace_id := environ.get(TRACE_ID)) else {}),
             },
         )

@@ -8,6 +8,7 @@ from typing import Any
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
+from ..auth import requires
 from ..body import require_json_object
 from ..openapi import operation_id, problems, returns
 from ..schemas import ItemIn
@@ -33,6 +34,7 @@ class CreatedItem(BaseModel):
 
 
 @bp.post("", responses={201: returns(CreatedItem, "Created"), **problems(400, 413, 415, 422)})
+@requires("items:write")
 def create_item(body: ItemIn) -> tuple[dict[str, Any], int]:
     """Validate and echo an item with a new id (no storage: the example is the validation)."""
     return {"id": uuid.uuid4().hex, **body.model_dump()}, 201
