@@ -6,6 +6,7 @@ problem+json: 401 with `WWW-Authenticate: Bearer error="invalid_token"`, 403 wit
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from .refusals import ScopeMissing, TokenRejected, refuse
 from .settings import ConfigError, Settings
 
 View = TypeVar("View", bound=Callable[..., Any])
+CACHED_TOKENS = 1024  # per worker
 OFF = "set OIDC_ISSUER (and OIDC_AUDIENCE) to the token issuer, or AUTH_DISABLED=1"
 TOKEN = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9._~+/-]{1,4096}=*)")
 ERRORS: list[tuple[type[Exception], str]] = [  # most specific first
@@ -52,6 +54,9 @@ class Guard:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.keys = KeySet(settings.OIDC_ISSUER, settings.OIDC_KEYS_REFRESH)
+        # Verified tokens, by the whole token, until they expire: a signature check costs
+        # more than the rest of a read (benchmarks/README.md).
+        self.verified: dict[str, tuple[float, dict[str, Any], Any]] = {}
 
     def claims(self, header: str | None) -> dict[str, Any]:
         """The verified claims of the request's bearer token, or an exception to answer."""
@@ -62,11 +67,13 @@ class Guard:
         if (match := TOKEN.fullmatch(header.strip())) is None:
             raise refuse("malformed", TokenRejected("malformed"))
         token = match.group(1)
+        if (hit := self.verified.get(token)) and hit[0] > time.time() and hit[2] in self.current():
+            return hit[1]  # verified before, unexpired, and its key is still the one held
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             if (key := self.keys.get(kid if isinstance(kid, str) else None)) is None:
                 raise refuse("unknown_key", TokenRejected("unknown_key"))
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
                 algorithms=[key.algorithm_name],  # the key's own: never none, never HMAC
@@ -84,6 +91,14 @@ class Guard:
         except jwt.PyJWTError as error:
             reason = next((name for kind, name in ERRORS if isinstance(error, kind)), "invalid")
             raise refuse(reason, TokenRejected(reason)) from None
+        if len(self.verified) >= CACHED_TOKENS:  # bounded: a flood of tokens starts it afresh
+            self.verified.clear()
+        self.verified[token] = (float(claims["exp"]), claims, key)
+        return claims
+
+    def current(self) -> list[Any]:
+        """The keys held now (a refresh makes new objects: cached tokens are checked again)."""
+        return list(self.keys.keys.values())
 
 
 def granted(claims: dict[str, Any]) -> set[str]:
