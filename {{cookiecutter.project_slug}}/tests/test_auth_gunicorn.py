@@ -19,6 +19,20 @@ from prometheus_client.parser import text_string_to_metric_families
 from .provider import AUDIENCE, Provider, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
+# A route declared as the example's are (which the README's first-day steps replace).
+PROBE_ROUTE = """from flask import Blueprint
+
+from ..auth import requires
+
+bp = Blueprint("authprobe", __name__)
+
+
+@bp.post("/test/auth")
+@requires("items:write")
+def write_probe():
+    return {"written": True}, 201
+"""
+
 
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
@@ -31,7 +45,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
 @pytest.fixture
 def live(tmp_path: Path, provider: Provider) -> Iterator[tuple[Server, str]]:
     """gunicorn as in production, trusting the provider's tokens; and its metrics URL."""
-    copy_project(tmp_path)
+    (copy_project(tmp_path) / "routes" / "authprobe.py").write_text(PROBE_ROUTE)
     config = PROJECT / "alembic.ini"
     if config.exists():  # a service with a database: migrate it first
         subprocess.run(
@@ -61,7 +75,7 @@ def test_tokens_under_gunicorn(live: tuple[Server, str], provider: Provider) -> 
     server, metrics = live
     token = provider.token()
     auth = {"Authorization": f"Bearer {token}"}
-    items = f"{server.url}/api/items"
+    items = f"{server.url}/test/auth"
     for n in range(4):  # both workers fetch the keys and answer (creating: every bake can)
         created = requests.post(items, json={"name": f"a{n}"}, headers=auth, timeout=10)
         assert created.status_code == 201, created.text
@@ -70,7 +84,7 @@ def test_tokens_under_gunicorn(live: tuple[Server, str], provider: Provider) -> 
 
     stdout, stderr = server.logs()
     access = [json.loads(line) for line in (stdout + stderr).splitlines() if '"path"' in line]
-    answered = [line for line in access if line.get("path") == "/api/items"]
+    answered = [line for line in access if line.get("path") == "/test/auth"]
     assert {line["subject"] for line in answered if line["status"] in (200, 201)} == {"dev-client"}
     assert {line["subject"] for line in answered if line["status"] == 401} == {None}
     assert token not in stdout + stderr
