@@ -70,6 +70,7 @@ class Provider:
 
     workdir: Path
     keys: list[dict[str, Any]]
+    scopes: str = "items:read items:write"  # what its client may ask for
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -83,7 +84,7 @@ class Provider:
         jwks_file = self.workdir / "jwks.json"
         jwks_file.write_text(json.dumps({"keys": self.keys}))
         env = {**os.environ, "ISSUER": self.issuer, "PORT": str(self.port), "HOST": "127.0.0.1"}
-        env |= {"AUDIENCE": AUDIENCE, "JWKS_FILE": str(jwks_file), "NODE_PATH": ""}
+        env |= {"AUDIENCE": AUDIENCE, "JWKS_FILE": str(jwks_file), "SCOPES": self.scopes}
         with (self.workdir / "provider.log").open("ab") as log:
             self.process = subprocess.Popen(
                 [shutil.which("node") or "node", str(PROVIDER_DIR / "server.mjs")],
@@ -108,11 +109,15 @@ class Provider:
             stop(self.process)
             self.process = None
 
-    def token(self, scope: str = "items:read items:write") -> str:
-        """A client-credentials access token, as `make token` asks for one."""
+    def token(self, scope: str | None = None) -> str:
+        """A client-credentials access token, as `make token` asks for one (every scope the
+        client may have, unless `scope` names fewer)."""
         response = requests.post(
             f"{self.issuer}/token",
-            data={"grant_type": "client_credentials", "scope": scope},
+            data={
+                "grant_type": "client_credentials",
+                "scope": self.scopes if scope is None else scope,
+            },
             auth=CLIENT,
             timeout=10,
         )

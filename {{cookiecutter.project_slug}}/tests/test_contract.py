@@ -41,7 +41,17 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     node_modules()
-    running = Provider(tmp_path_factory.mktemp("provider"), [new_key()]).start()
+    document = json.loads((PROJECT / "openapi.json").read_text())
+    declared = {  # every scope an operation needs: the routes may be others than the example's
+        scope
+        for item in document["paths"].values()
+        for operation in item.values()
+        for requirement in operation.get("security", [])
+        for scopes in requirement.values()
+        for scope in scopes
+    }
+    scopes = " ".join(sorted(declared)) or "items:read"
+    running = Provider(tmp_path_factory.mktemp("provider"), [new_key()], scopes).start()
     yield running
     running.stop()
 
