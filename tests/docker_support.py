@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from .helpers import require, run
+from .helpers import free_port, require, run
 
 BASE_IMAGE = os.environ.get("PYTHON_IMAGE", "")
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "")
@@ -51,6 +51,7 @@ class Stack:
     name: str
     http_port: int
     dev_port: int
+    provider_port: int = field(default_factory=free_port)
     figures: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -60,6 +61,7 @@ class Stack:
             "IMAGE_NAME": self.name,  # stacks built side by side never share a tag
             "HTTP_PORT": str(self.http_port),
             "DEV_PORT": str(self.dev_port),
+            "PROVIDER_PORT": str(self.provider_port),
         }
         if BASE_IMAGE:
             env["PYTHON_IMAGE"] = BASE_IMAGE
@@ -81,7 +83,7 @@ class Stack:
     def tear_down(self) -> None:
         """Containers, volumes and this stack's own images go; shared base images stay."""
         self.compose("--profile", "*", "down", "--volumes", "--remove-orphans", timeout=120)
-        tags = [f"{self.name}:{tag}" for tag in ("latest", "dev")]
+        tags = [f"{self.name}:latest", f"{self.name}:dev", f"{self.name}-provider:latest"]
         subprocess.run(["docker", "image", "rm", *tags], capture_output=True, check=False)
 
     def container(self, service: str) -> str:

@@ -47,6 +47,7 @@ def service_env(project: Path, **overrides: str) -> dict[str, str]:
     }
     env.update(PYTHONPATH=str(project / "src"), PYTHONDONTWRITEBYTECODE="1")
     env.update(METRICS_PORT=str(free_port()))  # servers run side by side: a port each
+    env.update(AUTH_DISABLED="1")  # the attacks here are on HTTP itself, not on tokens
     env.update(overrides)
     return env
 

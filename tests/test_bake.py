@@ -252,14 +252,16 @@ def test_names_differing_in_case_or_punctuation_bake_the_same_project(
 RUNNER = """
 ARG PYTHON_IMAGE=python:3.13-slim
 FROM ${PYTHON_IMAGE}
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends make >/dev/null \
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends make nodejs npm >/dev/null \
     && rm -rf /var/lib/apt/lists/*
 """
 
 
 @pytest.fixture(scope="session")
 def runner_image() -> str:
-    """The base image plus make, built once per run (and reused from Docker's cache)."""
+    """The base image plus make, and Node.js for the bake's local OpenID provider (its auth
+    tests), built once per run (and reused from Docker's cache)."""
     require_engine()
     tag = "flask-service-template/bake-runner:latest"
     build_args = ["--build-arg", f"PYTHON_IMAGE={BASE_IMAGE}"] if BASE_IMAGE else []
@@ -296,6 +298,8 @@ def test_make_test_passes_on_the_image_python(project: Path, runner_image: str) 
             "flask-service-template-uv:/root/.cache/uv",
             "-e",
             "UV_LINK_MODE=copy",
+            "-e",
+            "REQUIRE_PROVIDER=1",  # Node.js is in the image: the auth tests run, never skip
             runner_image,
             "sh",
             "-c",

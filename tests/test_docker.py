@@ -92,6 +92,19 @@ def test_healthy_and_serving(
         record_property("image_added_mb", round(added / 1e6, 1))
 
 
+def test_the_readme_token_opens_the_api(stack: Stack, url: str) -> None:
+    """`docker compose up` runs the local OpenID provider: the README's `make token` and curl
+    work as written, and the API refuses a call without a token."""
+    token = run(["make", "--no-print-directory", "token"], stack.project, env=stack.env)
+    auth = {"Authorization": f"Bearer {token.stdout.strip()}"}
+    assert requests.get(f"{url}/api/items", timeout=10).status_code == 401
+    created = requests.post(f"{url}/api/items", json={"name": "docker"}, headers=auth, timeout=10)
+    assert created.status_code == 201, created.text
+    logs = stack.compose("logs", "--no-color", "--no-log-prefix", "web").stdout
+    assert '"subject": "dev-client"' in logs
+    assert auth["Authorization"][7:] not in logs
+
+
 def test_runs_as_non_root_on_a_read_only_root(stack: Stack) -> None:
     assert stack.compose("exec", "-T", "web", "id", "-u").stdout.strip() == "10001"
     assert stack.inspect("web", "{{.HostConfig.ReadonlyRootfs}}") == "true"

@@ -1,11 +1,13 @@
 """The contract against the live service: Schemathesis drives gunicorn (not the test client)
 from the served /openapi.json with every check on, through its four phases; the stateful phase
-follows the document's links from a created item to reading, changing and deleting it."""
+follows the document's links from a created item to reading, changing and deleting it. It
+calls with a token from the real local provider; its ignored_auth check also calls without."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ import requests
 
 from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 
+from .provider import AUDIENCE, Provider, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
@@ -41,9 +44,34 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database;
-    one for the module, as no test depends on what another wrote and each start costs seconds."""
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    node_modules()
+    document = json.loads((PROJECT / "openapi.json").read_text())
+    declared = {  # every scope an operation needs: the routes may be others than the example's
+        scope
+        for item in document["paths"].values()
+        for operation in item.values()
+        for requirement in operation.get("security", [])
+        for scopes in requirement.values()
+        for scope in scopes
+    }
+    scopes = " ".join(sorted(declared)) or "items:read"
+    running = Provider(tmp_path_factory.mktemp("provider"), [new_key()], scopes).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def token(provider: Provider) -> str:
+    """`--header` for Schemathesis: a token granting every scope (valid for 5 minutes)."""
+    return f"Authorization: Bearer {provider.token()}"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[Server]:
+    """gunicorn as in production, with the contract served (API_DOCS=1), on a fresh database,
+    trusting the provider's tokens; one for the module, as no test depends on what another
+    wrote and each start costs seconds."""
     tmp_path = tmp_path_factory.mktemp("live")
     copy_project(tmp_path)
     config = PROJECT / "alembic.ini"
@@ -55,17 +83,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             capture_output=True,
         )
     env = {"APP_ENV": "production", "SECRET_KEY": SECRET, "API_DOCS": "1", "WEB_CONCURRENCY": "2"}
+    # conftest's AUTH_DISABLED, off (blank is unset): the document's security is checked too.
+    env |= {"AUTH_DISABLED": "", "OIDC_ISSUER": provider.issuer, "OIDC_AUDIENCE": AUDIENCE}
     args = ["-m", "gunicorn", "-c", "gunicorn.conf.py"]
     with serve(tmp_path, args, env, free_port()) as server:
         yield server
 
 
-def test_the_live_service_keeps_its_contract(live: Server) -> None:
+def test_the_live_service_keeps_its_contract(live: Server, token: str) -> None:
     result = run_schemathesis(
         f"{live.url}/openapi.json",
         "--checks=all",
         "--phases=examples,coverage,fuzzing,stateful",
         f"--max-examples={EXAMPLES}",
+        f"--header={token}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Stateful" in result.stdout
@@ -82,7 +113,7 @@ def test_the_servers_own_limits_are_answered_as_documented(live: Server) -> None
     assert answer.headers["Content-Type"] in documented["content"]
 
 
-def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
+def test_a_broken_promise_is_caught(live: Server, tmp_path: Path, token: str) -> None:
     """The same run fails once the document promises what the service does not do."""
     # A blank name is refused, but without its pattern the document would admit one.
     pattern = f'"pattern": {json.dumps(NAME_PATTERN)}'
@@ -93,6 +124,22 @@ def test_a_broken_promise_is_caught(live: Server, tmp_path: Path) -> None:
         f"--url={live.url}",
         "--checks=positive_data_acceptance",
         "--phases=coverage",
+        f"--header={token}",
     )
     assert result.returncode != 0, result.stdout
     assert "Schema-valid request rejected" in result.stdout
+
+
+def test_every_secured_operation_answers_401_without_a_token(live: Server) -> None:
+    document = requests.get(f"{live.url}/openapi.json", timeout=10).json()
+    secured = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if operation.get("security"):  # each documents its 401, and answers one untokened
+                secured += 1
+                assert "401" in operation["responses"]
+                url = live.url + re.sub(r"\{[^}]+\}", "1", path)
+                answer = requests.request(method, url, json={"name": "x"}, timeout=10)
+                assert answer.status_code == 401, (method, path)
+                assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert secured >= 1

@@ -98,5 +98,6 @@ def test_the_readme_table_lists_every_setting_with_its_default_and_meaning() -> 
     for name, field in Settings.model_fields.items():
         assert name in table, f"README's configuration table has no row for {name}"
         default = "unset" if field.default in (None, "") else f"`{field.default}`"
-        assert table[name]["default"] == default.replace("`True`", "`1`"), name
+        default = default.replace("`True`", "`1`").replace("`False`", "`0`")
+        assert table[name]["default"] == default, name
         assert table[name]["meaning"] == field.description, name

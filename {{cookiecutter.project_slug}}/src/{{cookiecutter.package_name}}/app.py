@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     __version__,
+    auth,
     body,
     db,
     docs,
@@ -27,7 +28,7 @@ from . import (
     sessions,
     tracing,
 )
-from .openapi import operation_id
+from .openapi import BEARER, operation_id
 from .settings import ConfigError, Settings, current
 
 # The project's name and description as the generator was told them: the document's info.
@@ -46,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
         __name__,
         info=Info(title=ABOUT["title"], version=__version__, description=ABOUT["description"]),
         doc_ui=False,  # docs.py serves the contract and its page
-        security_schemes={},  # none yet; left None, the document would be invalid
+        security_schemes={"bearer": BEARER},  # each operation's scopes: auth.requires
         operation_id_callback=operation_id,
         validation_error_model=errors.Problem,
         validation_error_callback=errors.reject,
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     tracing.init_app(app, settings)
     hooks.init_app(app)
     errors.init_app(app)
+    auth.init_app(app, settings)
     db.init_app(app, settings)
     revision.init_app(app)
     routes.register(app)

@@ -14,6 +14,7 @@ CLOSE_CONNECTION = "worker.close_connection"  # under gunicorn: call it to close
 # Their successful requests stay out of the access log unless LOG_PROBES is set (log.py).
 PROBE_USER_AGENT = "healthcheck-probe"
 PROBE_AGENTS = (PROBE_USER_AGENT, "kube-probe/")
+SUBJECT = "auth.subject"  # the token's sub or client_id, written by auth.guard
 
 
 def new_request_id() -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import has_request_context, request
 from gunicorn import glogging
 
-from .context import PROBE_AGENTS, REQUEST_ID, TRACE_ID
+from .context import PROBE_AGENTS, REQUEST_ID, SUBJECT, TRACE_ID
 from .settings import current
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
@@ -136,6 +136,7 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 3),
             "user_agent": agent,
+            "subject": environ.get(SUBJECT),  # who, by the token; never the token
             **({"trace_id": trace_id} if (trace_id := environ.get(TRACE_ID)) else {}),
         }
         # What access_log.info() does, minus its walk up the stack for a caller's file and

@@ -29,6 +29,9 @@ _referenced: dict[type[BaseModel], JsonSchemaMode] = {}
 # makes that the operation's id).
 _read_headers: dict[str, type[BaseModel]] = {}
 View = TypeVar("View", bound=Callable[..., Any])
+# The security scheme, and the scopes each view's token needs, by view name (auth.requires).
+BEARER: dict[str, Any] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+_scopes: dict[str, tuple[str, ...]] = {}
 
 
 def operation_id(name: str, **_: str) -> str:
@@ -56,6 +59,11 @@ def reads_headers(model: type[BaseModel]) -> Callable[[View], View]:
         return view
 
     return register
+
+
+def secured(view_name: str, scopes: tuple[str, ...]) -> None:
+    """Document that the view needs a bearer token granting `scopes` (401 and 403 if not)."""
+    _scopes[view_name] = scopes
 
 
 def response_header(description: str) -> dict[str, Any]:
@@ -92,6 +100,10 @@ def document(app: OpenAPI) -> dict[str, Any]:
                 if "application/json" in operation["responses"].get("422", {}).get("content", {}):
                     del operation["responses"]["422"]
                 operation["responses"].update(copy.deepcopy(SERVER_LIMITS))
+                if (scopes := _scopes.get(operation.get("operationId", ""))) is not None:
+                    operation["security"] = [{"bearer": list(scopes)}]
+                    refusals = problems(401, 403)
+                    operation["responses"].update({str(k): v for k, v in refusals.items()})
                 if model := _read_headers.get(operation.get("operationId", "")):
                     headers = [
                         header.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound, PreconditionFailed, UnsupportedMediaType
 
 from .. import db, writes
+from ..auth import requires
 from ..body import require_json_object
 from ..errors import reject
 from ..models import Item, utcnow
@@ -83,6 +84,7 @@ def check_if_match(item: Item) -> None:
 @bp.post("", responses={201: CREATED, **problems(400, 409, 413, 415, 422, 503)})
 @reads_headers(IdempotencyKeyHeader)
 @writes.idempotent
+@requires("items:write")
 def create_item(body: ItemIn) -> Response:
     """Create an item: 201 with Location; a taken name is 409.
 
@@ -97,6 +99,7 @@ def create_item(body: ItemIn) -> Response:
 
 
 @bp.get("", responses={200: returns(ItemPage, "A page of items"), **problems(400, 503)})
+@requires("items:read")
 def list_items(query: ItemsQuery) -> dict[str, Any]:
     """List items in id order, a page at a time (keyset pagination behind an opaque cursor)."""
     after = 0
@@ -114,6 +117,7 @@ def list_items(query: ItemsQuery) -> dict[str, Any]:
 
 @bp.get("/<int:item_id>", responses={200: ITEM, 304: NOT_MODIFIED, **problems(400, 404, 503)})
 @reads_headers(IfNoneMatch)
+@requires("items:read")
 def get_item(path: ItemPath) -> Response:
     """Read an item with its ETag; If-None-Match with the current tag answers 304."""
     item = find(path.item_id)
@@ -127,6 +131,7 @@ def get_item(path: ItemPath) -> Response:
     openapi_extensions=request_body(ItemPatch, "application/merge-patch+json"),
 )
 @reads_headers(IfMatch)
+@requires("items:write")
 def update_item(path: ItemPath) -> Response:
     """Change an item with a JSON merge patch (RFC 7396); null restores a default."""
     if request.mimetype not in MERGE_PATCH:
@@ -150,6 +155,7 @@ def update_item(path: ItemPath) -> Response:
 
 @bp.delete("/<int:item_id>", responses={204: None, **problems(400, 404, 412, 503)})
 @reads_headers(IfMatch)
+@requires("items:write")
 def delete_item(path: ItemPath) -> tuple[str, int]:
     """Delete an item; with If-Match, only if it is still the version the client saw."""
     item = find(path.item_id, to_change=True)

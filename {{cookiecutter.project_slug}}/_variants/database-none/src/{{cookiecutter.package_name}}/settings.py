@@ -16,8 +16,7 @@ KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'  # how to make 
 PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
 
 
-def weak(key: str) -> bool:
-    """Too short, or a placeholder, to sign anything in production."""
+def weak(key: str) -> bool:  # too short, or a placeholder, to sign anything in production
     return key.strip() in PLACEHOLDER_SECRETS or len(key.strip()) < 32
 
 
@@ -65,6 +64,11 @@ class Settings(BaseModel):
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = setting(None, "an OTLP/HTTP collector: tracing on")
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = setting(None, "the same, for traces only")
     OTEL_SERVICE_NAME: str | None = setting(None, "the traces' service name")
+    OIDC_ISSUER: str = setting("", "the access tokens' issuer (OpenID discovery); unset: no API")
+    OIDC_AUDIENCE: str = setting("", "the `aud` a token must carry; required with OIDC_ISSUER")
+    OIDC_LEEWAY: int = setting(30, "seconds of clock skew allowed on exp, nbf and iat", le=300)
+    OIDC_KEYS_REFRESH: int = setting(60, "least seconds between fetches of the key set", ge=1)
+    AUTH_DISABLED: bool = setting(False, "1: no token checks (tests; a gateway checks them)")
     WEB_CONCURRENCY: int | None = setting(None, "gunicorn workers; unset: 2 x usable CPUs", ge=1)
     GUNICORN_THREADS: int = setting(4, "threads per worker", ge=1, le=64)
     GUNICORN_TIMEOUT: int = setting(30, "seconds before a silent worker restarts", ge=1)
@@ -88,22 +92,19 @@ class Settings(BaseModel):
             self.SECRET_KEY = secrets.token_hex(32)  # sessions and cursors last one process
         return self
 
-    def require_secret_key(self) -> None:
-        """The web app signs with SECRET_KEY; migrations and probes need none."""
+    def require_secret_key(self) -> None:  # the web app signs with it; migrations, probes don't
         if self.APP_ENV == "production" and weak(self.SECRET_KEY):
             raise ConfigError(f"SECRET_KEY must be 32+ random characters in production: {KEY}")
 
     @property
-    def tracing(self) -> bool:
-        """Whether OTEL_* asks for traces (the SDK reads its other variables itself)."""
+    def tracing(self) -> bool:  # whether OTEL_* asks for traces (the SDK reads the others)
         if self.OTEL_TRACES_EXPORTER:
             return self.OTEL_TRACES_EXPORTER != "none"
         return bool(self.OTEL_EXPORTER_OTLP_ENDPOINT or self.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
-        """Read the environment (blank means unset); `given` values win (tests, the dev server)."""
-        env = os.environ if environ is None else environ
+        env = os.environ if environ is None else environ  # blank is unset; `given` wins (tests)
         raw = {name: value for name in cls.model_fields if (value := env.get(name, "").strip())}
         try:
             return cls.model_validate({**raw, **given})

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_openapi3 import APIBlueprint, Tag
 
+from ..auth import requires
 from ..body import require_json_object
 from ..openapi import operation_id, problems, returns
 from ..schemas import Quote, QuoteIn
@@ -25,6 +26,7 @@ bp.before_request(require_json_object)
 
 
 @bp.post("", responses={200: returns(Quote, "The priced lines"), **problems(400, 413, 415, 422)})
+@requires("quotes:create")
 def create_quote(body: QuoteIn) -> dict[str, Any]:
     """Price each line (quantity times unit price, in cents) and the whole order."""
     lines = [line.model_dump() | {"amount": line.quantity * line.unit_price} for line in body.lines]
