@@ -23,6 +23,14 @@ SERVER_LIMITS = {
 }
 # Models named by reference in responses and request bodies, with the mode to render them in.
 _referenced: dict[type[BaseModel], JsonSchemaMode] = {}
+# The security scheme, and the scopes each view's token needs, by view name (auth.requires).
+BEARER: dict[str, Any] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+_scopes: dict[str, tuple[str, ...]] = {}
+
+
+def secured(view_name: str, scopes: tuple[str, ...]) -> None:
+    """Document that the view needs a bearer token granting `scopes` (401 and 403 if not)."""
+    _scopes[view_name] = scopes
 
 
 def operation_id(name: str, **_: str) -> str:
@@ -59,6 +67,10 @@ def document(app: OpenAPI) -> dict[str, Any]:
                 if "application/json" in operation["responses"].get("422", {}).get("content", {}):
                     del operation["responses"]["422"]
                 operation["responses"].update(copy.deepcopy(SERVER_LIMITS))
+                if (scopes := _scopes.get(operation.get("operationId", ""))) is not None:
+                    operation["security"] = [{"bearer": list(scopes)}]
+                    refusals = problems(401, 403)
+                    operation["responses"].update({str(k): v for k, v in refusals.items()})
         _, schemas = models_json_schema(
             list(_referenced.items()),
             ref_template=COMPONENTS + "{model}",

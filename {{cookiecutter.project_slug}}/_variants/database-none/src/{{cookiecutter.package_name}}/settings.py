@@ -9,29 +9,15 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from .fields import KEY, Lower, Upper, one_line, setting, weak
 
 DEFAULT_PORT = {{ cookiecutter.http_port }}
-KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'  # how to make one
-PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
-
-
-def weak(key: str) -> bool:  # too short, or a placeholder, to sign anything in production
-    return key.strip() in PLACEHOLDER_SECRETS or len(key.strip()) < 32
 
 
 class ConfigError(ValueError):
     """A variable is malformed or missing; the message starts with its name."""
-
-
-Lower = BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value)
-Upper = BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value)
-
-
-def setting(default: Any, meaning: str, *, ge: int | None = None, le: int | None = None) -> Any:
-    """A field: its default, its one-line meaning (the README's), its bounds (counts are >= 0)."""
-    counts = isinstance(default, int) and not isinstance(default, bool)
-    return Field(default, description=meaning, ge=0 if ge is None and counts else ge, le=le)
 
 
 class Settings(BaseModel):
@@ -92,28 +78,27 @@ class Settings(BaseModel):
             self.SECRET_KEY = secrets.token_hex(32)  # sessions and cursors last one process
         return self
 
-    def require_secret_key(self) -> None:  # the web app signs with it; migrations, probes don't
+    def require_secret_key(self) -> None:
+        """The web app signs with SECRET_KEY; migrations and probes need none."""
         if self.APP_ENV == "production" and weak(self.SECRET_KEY):
             raise ConfigError(f"SECRET_KEY must be 32+ random characters in production: {KEY}")
 
     @property
-    def tracing(self) -> bool:  # whether OTEL_* asks for traces (the SDK reads the others)
+    def tracing(self) -> bool:
+        """Whether OTEL_* asks for traces (the SDK reads its other variables itself)."""
         if self.OTEL_TRACES_EXPORTER:
             return self.OTEL_TRACES_EXPORTER != "none"
         return bool(self.OTEL_EXPORTER_OTLP_ENDPOINT or self.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
-        env = os.environ if environ is None else environ  # blank is unset; `given` wins (tests)
+        """Read the environment (blank means unset); `given` values win (tests, the dev server)."""
+        env = os.environ if environ is None else environ
         raw = {name: value for name in cls.model_fields if (value := env.get(name, "").strip())}
         try:
             return cls.model_validate({**raw, **given})
-        except ValidationError as error:  # one line: the variable, what is wrong, what was given
-            first = error.errors(include_url=False)[0]
-            message = first["msg"].removeprefix("Value error, ")
-            if first["loc"]:  # a rule spanning several settings names them itself
-                message = f"{first['loc'][0]}: {message}, got {first['input']!r}"
-            raise ConfigError(message) from None
+        except ValidationError as error:
+            raise ConfigError(one_line(error)) from None
 
 
 @cache
