@@ -94,6 +94,9 @@ def test_the_live_service_keeps_its_contract(live: Server, token: str) -> None:
     result = run_schemathesis(
         f"{live.url}/openapi.json",
         "--checks=all",
+        # Authorization is the one required header, and --header's token is also attached to
+        # the case meant to omit it (schemathesis#2898); the 401 test below checks it instead.
+        "--exclude-checks=missing_required_header",
         "--phases=examples,coverage,fuzzing,stateful",
         f"--max-examples={EXAMPLES}",
         f"--header={token}",
