@@ -25,6 +25,7 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "tests/routes/test_items.py",
         "src/{package}/writes.py",
         "tests/contract_hooks.py",
+        "tests/test_internals_openapi.py",
         "tests/routes/test_items_writes.py",
         "tests/routes/test_items_openapi.py",
         "tests/db",

@@ -1,6 +1,6 @@
-"""Whole-file variants that only leave something out: the stateless bake's factory, settings and
-internals tests are the default files without their database lines, so a change made to one
-cannot silently miss the other."""
+"""Whole-file variants that only leave something out: the stateless bake's factory and settings
+are the default files without their database lines, so a change made to one cannot silently
+miss the other."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ PACKAGE = "src/{{cookiecutter.package_name}}"
 SUBSETS = [
     f"{PACKAGE}/app.py",
     f"{PACKAGE}/settings.py",
-    "tests/test_internals.py",
 ]
 
 

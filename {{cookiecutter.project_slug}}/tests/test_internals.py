@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from flask_openapi3 import OpenAPI
-from flask_openapi3.utils import parse_header
 from prometheus_client import CollectorRegistry
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -87,14 +86,6 @@ def test_flask_openapi3_honours_the_cached_parameters_schema(
     assert Probe not in built, (
         "flask-openapi3 no longer goes through shapes.Parameters.model_json_schema: pydantic "
         "builds the parameters' schema again on every validated request"
-    )
-
-
-def test_flask_openapi3_parse_header_documents_header_models() -> None:
-    params = [p.model_dump(by_alias=True, exclude_none=True) for p in parse_header(Probe)[0]]
-    assert ("If-Match", "header") in [(p.get("name"), p.get("in")) for p in params], (
-        "flask-openapi3's utils.parse_header no longer turns a model into header parameters: "
-        "openapi.document cannot list the headers of openapi.reads_headers views"
     )
 
 
