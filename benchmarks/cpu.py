@@ -29,6 +29,7 @@ COMPARISONS = (
         for op in ("post_items", "get_item")
     ),
     Comparison("model_post_items", "hand_post_items", 1.15, "by hand"),
+    Comparison("service_get_item_auth", "service_get_item", 1.10, "auth off"),
     # The scale rows: each request on the large table against the same on the 10³-row one.
     *(
         Comparison(f"scale_{op}_large{db}", f"scale_{op}_small{db}", 1.2, "10³ rows")

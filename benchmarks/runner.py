@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import databases, machine, reload, scale, startup, table, throughput
+from . import auth, databases, machine, reload, scale, startup, table, throughput
 from .bake import Bake, bake_defaults
 from .common import TEMPLATE, BenchError, say
 from .load import wrk_binary
@@ -139,8 +139,14 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     plan = throughput.LoadPlan(
         options.duration, options.connections, options.slice, options.warmup, options.threads
     )
+    problem = auth.problem()
+    if problem is not None:
+        say(f"skipping the authenticated row: {problem}")
+        report["auth"] = {"skipped": problem}
     with databases.postgres(options.postgres_url, options.docker) as postgres:
-        report["http"] = throughput.measure(bake, workdir, plan, postgres, options.scale_rows)
+        report["http"] = throughput.measure(
+            bake, workdir, plan, postgres, options.scale_rows, with_auth=problem is None
+        )
     report["reload"] = reload.measure(bake, workdir, options.saves)
     say(f"start-up: {options.starts} gunicorn starts")
     report["startup"] = {"gunicorn": startup.gunicorn_start(bake, workdir, options.starts)}

@@ -201,6 +201,9 @@ def other_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
         )
     )
     rows += docker_rows(report)
+    if "auth" in report:  # the authenticated row could not run: say why, as for Docker
+        label = "service GET /api/items/1, bearer token"
+        rows.append(value_row(label, "skipped", report["auth"]["skipped"]))
     rows.append(
         value_row(
             "generation: one cookiecutter --no-input bake",

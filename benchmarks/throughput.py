@@ -11,12 +11,13 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import cpu, databases, scale
+from . import auth, cpu, databases, scale
 from .bake import Bake
 from .common import HOST, TEMPLATE, BenchError, say
 from .load import Load, run_wrk, write_script
@@ -88,6 +89,10 @@ ROWS = (
     Row("dev_server", "service GET /healthz, dev server", access_log=False),
 )
 POSTGRES_ROWS = database_rows("_pg", "PostgreSQL")
+# The SQLite item read again with a bearer token checked on each request (the other rows run
+# with AUTH_DISABLED=1); its server shares service_get_item's database.
+AUTH_ROW = Row(auth.ROW, "service GET /api/items/1, SQLite, bearer token checked", "GET",
+               "/api/items/1")  # fmt: skip
 DATABASE_NAMES = {"": "SQLite", "_pg": "PostgreSQL"}
 METHODS = {"post_items": "POST", "patch_item": "PATCH"}
 
@@ -171,8 +176,11 @@ def dev_server(bake: Bake, port: int) -> Command:
     return Command((sys.executable, "-m", bake.package), bake.path, env)
 
 
-def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple[Command, int]]:
-    """Every row's server command on its own free port; `urls` are the databases by role."""
+def commands(
+    bake: Bake, workdir: Path, urls: dict[str, str], token: auth.Auth | None = None
+) -> dict[str, tuple[Command, int]]:
+    """Every row's server command on its own free port; `urls` are the databases by role,
+    `token` the provider's settings for the authenticated row."""
     service = urls["service"]
     builders: dict[str, Callable[[int], Command]] = {
         "limit": lambda port: under_conf(bake, port, service, "benchmarks.apps:bare_wsgi"),
@@ -193,13 +201,15 @@ def commands(bake: Bake, workdir: Path, urls: dict[str, str]) -> dict[str, tuple
                 builders[key] = partial(under_conf, bake, url=mine)
             for key in (f"sqla_post_items{suffix}", f"sqla_get_item{suffix}"):
                 builders[key] = partial(under_conf, bake, url=bare, app=BARE_SQLA)
+    if token is not None:
+        builders[auth.ROW] = partial(under_conf, bake, url=service, **token.env)
     for name in (key for key in urls if key.startswith("scale_")):
         builders[name] = partial(under_conf, bake, url=urls[name])
     ports = {key: free_port() for key in builders}
     return {key: (build(ports[key]), ports[key]) for key, build in builders.items()}
 
 
-def check_answer(row: Row, server: Server) -> None:
+def check_answer(row: Row, server: Server, headers: dict[str, str] | None = None) -> None:
     """Before any load: the row's request gets the answer it should (same JSON everywhere)."""
     if row.server:
         scale.check(row.key, row.path, server, row.table_rows)
@@ -210,7 +220,7 @@ def check_answer(row: Row, server: Server) -> None:
         status, answer = request(server.port, row.path, "POST", body, headers)
         ok = status == 201 and json.loads(answer)["quantity"] == ITEM["quantity"]
     elif "items" in row.path:  # the item a POST row's check created
-        status, answer = request(server.port, row.path)
+        status, answer = request(server.port, row.path, headers=headers)
         ok = status == 200 and json.loads(answer)["id"] == 1
     else:
         status, answer = request(server.port, row.path)
@@ -313,11 +323,12 @@ def measure(
     plan: LoadPlan,
     postgres: dict[str, str] | None,
     scale_rows_: int = 0,
+    with_auth: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Run every HTTP row under one plan (the PostgreSQL rows when `postgres` has the
-    databases, the scale rows when `scale_rows_` gives the large table's size); the figures
-    per row key."""
-    rows = ROWS + (POSTGRES_ROWS if postgres else ())
+    databases, the scale rows when `scale_rows_` gives the large table's size, the
+    authenticated row `with_auth`); the figures per row key."""
+    rows = ROWS + (AUTH_ROW,) * with_auth + (POSTGRES_ROWS if postgres else ())
     urls = databases.sqlite_urls(bake.path)
     if postgres:
         urls |= {"service_pg": postgres["bench_service"], "bare_pg": postgres["bench_bare"]}
@@ -334,15 +345,22 @@ def measure(
     databases.migrate(bake, urls.values())
     for name, count in tables.items():
         scale.fill(urls[name], count)
-    scripts = {
-        row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in rows
-    }
-    logs = workdir / "logs"
-    say(f"starting {len({row.served_by for row in rows})} servers")
-    with serving(commands(bake, workdir, urls), logs) as running:
+    with ExitStack() as stack:
+        # The token must outlive every row's load, twice over, and the servers' start.
+        lifetime = 2 * len(rows) * (plan.duration + plan.warmup) + 600
+        token = stack.enter_context(auth.provider(bake, workdir, lifetime)) if with_auth else None
+        if token is not None:  # its wrk script sends the token
+            rows = tuple(replace(r, script=token.script) if r.key == auth.ROW else r for r in rows)
+        scripts = {
+            row.key: write_script(workdir / "wrk" / f"{row.key}.lua", row.script) for row in rows
+        }
+        logs = workdir / "logs"
+        say(f"starting {len({row.served_by for row in rows})} servers")
+        running = stack.enter_context(serving(commands(bake, workdir, urls, token), logs))
         servers = {row.key: running[row.served_by] for row in rows}
         for row in rows:
-            check_answer(row, servers[row.key])
+            headers = token.headers if token and row.key == auth.ROW else None
+            check_answer(row, servers[row.key], headers)
         loads = drive(rows, servers, scripts, plan)
         clocks = {key: "cgroup" if server.cgroup else "ticks" for key, server in servers.items()}
     results = {

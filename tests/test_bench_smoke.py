@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import cpu, databases, runner, scale
+from benchmarks import auth, cpu, databases, runner, scale
 from benchmarks.bake import Bake
 
 from .docker_support import require_engine
@@ -99,8 +99,9 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     for key in LARGE_ROWS:
         assert is_number(report["http"][key]["p99_vs_small"]), key
         assert "3,000 rows" in report["http"][key]["label"]
+    check_auth_row(report, result.stdout)
     for comparison in cpu.COMPARISONS:
-        if comparison.row not in POSTGRES_ROWS:
+        if comparison.row not in (*POSTGRES_ROWS, auth.ROW):
             vs = report["http"][comparison.row]["cpu_vs"][comparison.baseline]
             assert is_number(vs["ratio"]), comparison
             assert is_number(vs["added_us"]), comparison
@@ -125,6 +126,32 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     assert {t["row"] for t in report["targets"]} >= set(DATABASE_ROWS) | set(VALIDATION_ROWS)
     assert {t["row"] for t in report["targets"]} >= set(LARGE_ROWS), "CPU and p99 vs 10³ rows"
     assert result.stdout.count("\n| ") >= len(HTTP_ROWS) + 5, "one table, every row"
+
+
+def check_auth_row(report: dict[str, Any], stdout: str) -> None:
+    """The authenticated item read, timed beside the open one in the same rounds, with its CPU
+    ratio printed; without Node.js the table says why, and CI (REQUIRE_PROVIDER=1) fails."""
+    if auth.ROW not in report["http"]:
+        if os.environ.get("REQUIRE_PROVIDER") == "1":
+            pytest.fail(f"REQUIRE_PROVIDER=1 but no authenticated row: {report.get('auth')}")
+        assert "needs Node.js" in report["auth"]["skipped"]
+        assert report["auth"]["skipped"] in stdout
+        return
+    row = report["http"][auth.ROW]
+    assert row["requests"] > 0
+    assert row["errors"] == 0, ("every request accepted: the token lived", row["errors_by_kind"])
+    assert row["access_log_lines"] >= row["requests"]
+    assert row["label"] in stdout
+    vs = row["cpu_vs"][auth.OPEN_ROW]
+    assert is_number(vs["ratio"])
+    assert vs["rounds"] == 1
+    assert is_number(vs["added_us"])
+    (target,) = [t for t in report["targets"] if t["row"] == auth.ROW]
+    assert target["value"] == vs["ratio"]
+    assert (
+        f"CPU/req ≤ 1.10x auth off: {'met' if target['met'] else 'MISSED'} ({vs['ratio']:g}"
+        in stdout
+    )
 
 
 @pytest.mark.xdist_group("bench")

@@ -71,6 +71,7 @@ class Provider:
     workdir: Path
     keys: list[dict[str, Any]]
     scopes: str = "items:read items:write"  # what its client may ask for
+    token_ttl: int = 300  # seconds its access tokens live (a benchmark's must outlive its load)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -85,6 +86,7 @@ class Provider:
         jwks_file.write_text(json.dumps({"keys": self.keys}))
         env = {**os.environ, "ISSUER": self.issuer, "PORT": str(self.port), "HOST": "127.0.0.1"}
         env |= {"AUDIENCE": AUDIENCE, "JWKS_FILE": str(jwks_file), "SCOPES": self.scopes}
+        env["TOKEN_TTL"] = str(self.token_ttl)
         with (self.workdir / "provider.log").open("ab") as log:
             self.process = subprocess.Popen(
                 [shutil.which("node") or "node", str(PROVIDER_DIR / "server.mjs")],
