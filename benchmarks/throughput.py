@@ -210,7 +210,10 @@ def commands(
 
 
 def check_answer(row: Row, server: Server, headers: dict[str, str] | None = None) -> None:
-    """Before any load: the row's request gets the answer it should (same JSON everywhere)."""
+    """Before any load: the row's request gets the answer it should (same JSON everywhere);
+    with `headers` (a token), the same request without them must be refused."""
+    if headers and (status := request(server.port, row.path)[0]) != 401:
+        raise BenchError(f"{row.label}: {status} without a token; token checks are off")
     if row.server:
         scale.check(row.key, row.path, server, row.table_rows)
         return
