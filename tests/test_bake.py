@@ -19,9 +19,9 @@ ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", TEMPLATE / "build" / "artifacts
 # Every option value at least once, plus the pairs that interact: both pruning options at once
 # (no CI, no database), each database with and without the CI workflow (which runs PostgreSQL as
 # a service), the port next to its ceiling (the dev profile publishes port + 1), the lowest
-# Python with the longest accepted package name (line lengths), a non-ASCII name deriving the
-# slug and package, and quotes and backslashes in free text that lands in Python, TOML and the
-# Dockerfile.
+# Python with the longest accepted package name (line lengths; with a database, so the longest
+# Kubernetes names too), a non-ASCII name deriving the slug and package, and quotes and
+# backslashes in free text that lands in Python, TOML and the Dockerfile.
 COMBOS = {
     "defaults": {},
     "py3.14-apache-no-ci-sqlite": {
@@ -37,20 +37,21 @@ COMBOS = {
         "database": "none",
     },
     "sqlite-with-ci": {"database": "sqlite"},
-    "py3.11-no-license-no-ci-no-db-long-name": {
+    "py3.11-no-license-no-ci-long-name": {
         "python_version": "3.11",
         "license": "none",
         "ci": "none",
-        "database": "none",
         # Slug cut to 64 at a word boundary, package to 40: the longest accepted.
         "project_name": "The Extraordinarily Long Named Inventory Reconciliation "
         "And Forecasting Service",
     },
-    "unicode-quotes-top-port": {
+    "unicode-quotes-top-port-no-ci-no-db": {
         "project_name": "Café Résumé API",
         "description": 'Says "hi" to C:\\temp & <everyone>',
         "author_name": "Zoë O'Brien",
         "http_port": "65534",
+        "ci": "none",
+        "database": "none",
     },
 }
 
