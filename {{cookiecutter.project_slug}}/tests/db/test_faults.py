@@ -78,7 +78,11 @@ def test_readiness_follows_the_database_without_a_restart(
     relay.restore()
     through = target.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
     with gunicorn(tmp_path, through) as server:
-        assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
+
+        def ready() -> bool:
+            return requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
+
+        assert wait_until(ready, 10)  # a first check's connection may take past its 1 s
         relay.cut()
         down = requests.get(f"{server.url}/readyz", timeout=10)
         assert down.status_code == 503
@@ -87,7 +91,7 @@ def test_readiness_follows_the_database_without_a_restart(
         assert write.status_code == 503
         assert "Retry-After" in write.headers
         relay.restore()
-        assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
+        assert wait_until(ready, 10)
         # A worker that saw the outage sheds requests until its next readiness.TRIAL tries.
         assert wait_until(lambda: requests.post(f"{server.url}/probe", timeout=10).ok, 3)
     relay.cut()
