@@ -288,8 +288,6 @@ def test_dribblers_beyond_the_thread_count_stall_until_they_leave(
         accepted = wait_until(lambda: tcp_listeners(server.port).get("127.0.0.1") == 0, 10)
         assert accepted, "the workers did not accept the slow connections"
         latencies = probe_health(server.url, PROBES)
-        with pytest.raises(requests.Timeout):  # any other request waits for a request thread
-            requests.get(f"{server.url}/nowhere", timeout=HEALTH_DEADLINE)
     answered = sum(x is not None and x < HEALTH_DEADLINE for x in latencies)
     record_property(f"health_ok_{count}_dribbling", f"{answered}/{PROBES}")
     assert answered == PROBES, "a probe waited behind the dribblers: worker.py's probe threads"
