@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, Conflict, UnprocessableEntity
 
 from . import db
+from .context import SUBJECT
 from .models import Base, IdempotencyKey, as_utc, utcnow
 from .schemas import IDEMPOTENCY_KEY
 
@@ -72,8 +73,10 @@ def idempotent(view: View) -> View:
 
 
 def fingerprint() -> str:
-    """What makes two requests the same one: method, path and the body's bytes."""
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    """What makes two requests the same one: who sent it (the token's subject), method, path
+    and the body's bytes. A key another client used is 422, never its stored answer."""
+    who = request.environ.get(SUBJECT) or ""
+    digest = hashlib.sha256(f"{who}\n{request.method} {request.path}\n".encode())
     digest.update(request.get_data(cache=True))
     return digest.hexdigest()
 

@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import create_engine, delete, func, insert, select, text
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.context import SUBJECT
 from {{ cookiecutter.package_name }}.models import IdempotencyKey, Item, utcnow
 
 from .support import migrate
@@ -191,3 +192,26 @@ def test_a_key_is_kept_for_its_ttl(tmp_path: Path, ttl: str) -> None:
         client.post("/api/items", json={"name": "b"}, headers={"Idempotency-Key": "t"}).status_code
         == 201
     )
+
+
+def test_a_key_is_no_way_into_another_clients_answer(tmp_path: Path) -> None:
+    """Keys are the clients' own: one subject's key, sent by another with the same body, is
+    refused, so the first answer (its Location, its body) is replayed to its sender only."""
+    url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    migrate(url)
+    client = create_app({"APP_ENV": "development", "DATABASE_URL": url}).test_client()
+
+    def send(subject: str) -> Any:
+        return client.post(
+            "/api/items",
+            json={"name": "mine"},
+            headers={"Idempotency-Key": "shared"},
+            environ_base={SUBJECT: subject},  # what auth.guard writes for a valid token
+        )
+
+    first = send("alice")
+    assert first.status_code == 201
+    assert send("alice").headers["Idempotent-Replayed"] == "true"
+    stranger = send("mallory")
+    assert stranger.status_code == 422
+    assert first.headers["Location"] not in stranger.get_data(as_text=True)
