@@ -131,6 +131,10 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert (manifests / "migrate-job.yaml").exists() == (database == "postgresql")
     assert (manifests / "pvc.yaml").exists() == (database == "sqlite")
     assert (manifests / "hpa.yaml").exists() == (database != "sqlite")
+    # PgBouncer pools PostgreSQL's connections: its image and its Kubernetes component.
+    pooler = [project / "pooler" / "Dockerfile", project / "deploy/k8s/components/pooler"]
+    assert [path.exists() for path in pooler] == [database == "postgresql"] * 2
+    assert ("--profile pooler" in compose) == (database == "postgresql")
     secrets = sorted(p.parent.name for p in project.glob("deploy/k8s/overlays/*/secret.env"))
     assert secrets == ["dev"], "prod's Secret comes from External Secrets"
 

@@ -62,14 +62,23 @@ def test_only_the_pooler_and_the_migration_reach_the_database(everything: list[O
 def test_the_web_pods_url_is_the_stored_one_at_the_poolers_address(
     everything: list[Object],
 ) -> None:
-    """The ExternalSecret's template (Go's RE2; Python's re agrees on this pattern) keeps the
-    user, password and database, and drops the query: TLS is the pooler's, towards PostgreSQL."""
+    """The ExternalSecret's template keeps the user, password and database, and drops the
+    query: TLS is the pooler's, towards PostgreSQL. Its Sprig pipeline, evaluated here (Go's
+    RE2 and Python's re agree on these patterns): replace what regexFind finds, then cut."""
     secret = named(everything, "ExternalSecret", "-pooler-secret")
     template = secret["spec"]["target"]["template"]["data"]["POOLED_DATABASE_URL"]
-    call = re.fullmatch(r'\{\{ regexReplaceAll "(.+)" \.url "(.+)" \}\}', template)
+    call = re.fullmatch(
+        r'\{\{ \.url \| replace \(\.url \| regexFind "(.+)"\) "(.+)" \| regexFind "(.+)" \}\}',
+        template,
+    )
     assert call is not None, template
-    pattern, replacement = call.groups()
-    pooled = re.sub(pattern, replacement.replace("${1}", r"\g<1>"), STORED)
+    host, pooler_address, kept = call.groups()
+    found = re.search(host, STORED)
+    assert found is not None
+    replaced = STORED.replace(found.group(), pooler_address)
+    cut = re.search(kept, replaced)
+    assert cut is not None
+    pooled = cut.group()
     service = named(everything, "Service", "-pooler")["metadata"]["name"]
     assert pooled == f"postgresql://app:p%40ss@{service}:6432/app"
     (web,) = [d for d in find(everything, "Deployment") if d is not pooler(everything)]
