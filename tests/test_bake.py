@@ -202,7 +202,8 @@ def test_an_import_against_the_layers_fails_lint(tmp_path: Path) -> None:
 
 
 def test_hadolint(project: Path) -> None:
-    run([str(BIN / "hadolint"), "Dockerfile"], project)
+    pooler = ["pooler/Dockerfile"] if (project / "pooler").is_dir() else []
+    run([str(BIN / "hadolint"), "Dockerfile", *pooler], project)
 
 
 def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> None:

@@ -10,7 +10,8 @@ if [[ ! $url =~ $pattern ]]; then
   echo "DATABASE_URL is not postgresql://user:password@host[:port]/dbname" >&2
   exit 1
 fi
-decode() { local s=${1//+/ }; printf '%b' "${s//%/\\x}"; }
+# Percent-decoding (a URL's user info keeps "+"); a backslash in it stays a backslash.
+decode() { local s=${1//\\/\\\\}; printf '%b' "${s//%/\\x}"; }
 user=$(decode "${BASH_REMATCH[2]}") password=$(decode "${BASH_REMATCH[3]}")
 host=${BASH_REMATCH[4]} port=${BASH_REMATCH[6]:-5432} dbname=$(decode "${BASH_REMATCH[7]}")
 query=${BASH_REMATCH[9]:-} sslmode=prefer
