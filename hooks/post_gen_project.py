@@ -34,6 +34,9 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "db.mk",
         "deploy/k8s/base/migrate-job.yaml",
         "deploy/k8s/base/networkpolicy-database.yaml",
+        "pooler",
+        "deploy/k8s/components/pooler",
+        "tests/k8s/test_pooler.py",
     ),
     # One pod owns the SQLite file: no autoscaler, disruption budget, Job or database egress.
     ("database", "sqlite"): (
@@ -42,6 +45,9 @@ PRUNE: dict[tuple[str, str], tuple[str, ...]] = {
         "deploy/k8s/base/hpa.yaml",
         "deploy/k8s/base/pdb.yaml",
         "deploy/k8s/overlays/dev/autoscaling.yaml",
+        "pooler",  # PgBouncer pools PostgreSQL's connections
+        "deploy/k8s/components/pooler",
+        "tests/k8s/test_pooler.py",
     ),
 }
 LICENSES_DIR = "licenses"

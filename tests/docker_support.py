@@ -83,7 +83,9 @@ class Stack:
     def tear_down(self) -> None:
         """Containers, volumes and this stack's own images go; shared base images stay."""
         self.compose("--profile", "*", "down", "--volumes", "--remove-orphans", timeout=120)
-        tags = [f"{self.name}:latest", f"{self.name}:dev", f"{self.name}-provider:latest"]
+        tags = [f"{self.name}:latest", f"{self.name}:dev"] + [
+            f"{self.name}-{part}:latest" for part in ("provider", "pooler")
+        ]
         subprocess.run(["docker", "image", "rm", *tags], capture_output=True, check=False)
 
     def container(self, service: str) -> str:

@@ -137,6 +137,16 @@ class Gunicorn:
 @contextmanager
 def gunicorn(project: Path, env: dict[str, str], name: str = "gunicorn") -> Iterator[Gunicorn]:
     """`python -m gunicorn -c gunicorn.conf.py` in the bake; wait for /healthz; stop it after."""
+    server = spawn(project, env, name)
+    try:
+        await_up(server)
+        yield server
+    finally:
+        stop_group(server.process)
+
+
+def spawn(project: Path, env: dict[str, str], name: str = "gunicorn") -> Gunicorn:
+    """Start gunicorn in the bake without waiting for it (several start side by side)."""
     port = int(env["PORT"])
     out, err = project / f"{name}-{port}.out.log", project / f"{name}-{port}.err.log"
     with out.open("wb") as stdout, err.open("wb") as stderr:
@@ -148,15 +158,16 @@ def gunicorn(project: Path, env: dict[str, str], name: str = "gunicorn") -> Iter
             stderr=stderr,
             start_new_session=True,
         )
-    server = Gunicorn(process, port, out, err)
-    try:
-        up = wait_until(lambda: process.poll() is not None or healthy(server.url), 60, 0.1)
-        assert up, f"gunicorn did not answer /healthz:\n{server.logs()}"
-        assert process.poll() is None, f"gunicorn exited:\n{server.logs()}"
-        assert wait_until(lambda: len(server.workers()) == 2, 30), server.logs()
-        yield server
-    finally:
-        stop_group(process)
+    return Gunicorn(process, port, out, err)
+
+
+def await_up(server: Gunicorn, timeout: float = 60) -> None:
+    """Wait until a spawned master answers /healthz with its two workers; fail with its logs."""
+    process = server.process
+    up = wait_until(lambda: process.poll() is not None or healthy(server.url), timeout, 0.1)
+    assert up, f"gunicorn did not answer /healthz:\n{server.logs()}"
+    assert process.poll() is None, f"gunicorn exited:\n{server.logs()}"
+    assert wait_until(lambda: len(server.workers()) == 2, 30), server.logs()
 
 
 def stop_group(process: subprocess.Popen[bytes], timeout: float = 30) -> int:

@@ -16,7 +16,8 @@ from cookiecutter.main import cookiecutter
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # {{ }} or {% %} left in a baked file; GitHub Actions' own ${{ }} expressions are allowed.
-UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+# GitHub's ${{ }} and Go templates' {{ .field }} (components/pooler's ExternalSecret) are meant.
+UNRENDERED = re.compile(r"(?<!\$)\{\{(?! \.)|\{%|%\}|\{#")
 # check-jsonschema's vendored copies of the schemas GitHub publishes (offline).
 WORKFLOW, DEPENDABOT = "vendor.github-workflows", "vendor.dependabot"
 

@@ -131,6 +131,10 @@ def test_the_database_choice_shapes_the_bake(project: Path) -> None:
     assert (manifests / "migrate-job.yaml").exists() == (database == "postgresql")
     assert (manifests / "pvc.yaml").exists() == (database == "sqlite")
     assert (manifests / "hpa.yaml").exists() == (database != "sqlite")
+    # PgBouncer pools PostgreSQL's connections: its image and its Kubernetes component.
+    pooler = [project / "pooler" / "Dockerfile", project / "deploy/k8s/components/pooler"]
+    assert [path.exists() for path in pooler] == [database == "postgresql"] * 2
+    assert ("--profile pooler" in compose) == (database == "postgresql")
     secrets = sorted(p.parent.name for p in project.glob("deploy/k8s/overlays/*/secret.env"))
     assert secrets == ["dev"], "prod's Secret comes from External Secrets"
 
@@ -198,7 +202,8 @@ def test_an_import_against_the_layers_fails_lint(tmp_path: Path) -> None:
 
 
 def test_hadolint(project: Path) -> None:
-    run([str(BIN / "hadolint"), "Dockerfile"], project)
+    pooler = ["pooler/Dockerfile"] if (project / "pooler").is_dir() else []
+    run([str(BIN / "hadolint"), "Dockerfile", *pooler], project)
 
 
 def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> None:

@@ -65,3 +65,22 @@ def test_the_shell_overrides_env_file_settings(tmp_path: Path, database: str) ->
         environment = services[name]["environment"]
         assert environment["API_DOCS"] == "1", f"{name}: the shell's value"
         assert environment["LOG_LEVEL"] == "WARNING", f"{name}: .env's where the shell has none"
+
+
+def test_the_pooler_profile_puts_pgbouncer_between_web_and_db(tmp_path: Path) -> None:
+    """The README's `DATABASE_ADDRESS=pooler:6432 docker compose --profile pooler up`: web goes
+    through the pooler, which waits for db; migrate still goes to db itself."""
+    require_engine()
+    project = bake(tmp_path, database="postgresql")
+    env = {"DATABASE_ADDRESS": "pooler:6432"}
+    result = compose(project, env, "--profile", "pooler", "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    assert "@pooler:6432/" in services["web"]["environment"]["DATABASE_URL"]
+    assert services["web"]["depends_on"]["pooler"]["condition"] == "service_healthy"
+    assert "@db:5432/" in services["migrate"]["environment"]["DATABASE_URL"]
+    assert "@db:5432/" in services["pooler"]["environment"]["DATABASE_URL"]
+    assert services["pooler"]["read_only"] is True
+    plain = json.loads(compose(project, {}, "config", "--format", "json").stdout)["services"]
+    assert "pooler" not in plain  # opt-in
+    assert "@db:5432/" in plain["web"]["environment"]["DATABASE_URL"]

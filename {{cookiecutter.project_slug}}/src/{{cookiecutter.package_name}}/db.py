@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import logging
 import weakref
+from contextlib import suppress
 
-from flask import (
-    Flask,
-    Response,
-    after_this_request,
-    current_app,
-    g,
-    has_request_context,
-    request,
-)
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context, request
 from prometheus_client import Gauge
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -109,7 +102,8 @@ def close_session(_error: BaseException | None = None) -> None:
     """teardown: return the connection to the pool; anything uncommitted is rolled back. A
     request that used the database without an outage error ends an outage in the log."""
     if (opened := g.pop("db_session", None)) is not None:
-        opened.close()
+        with suppress(SQLAlchemyError):  # a deadline cut it after the view: the answer stands
+            opened.close()
         deadline.end()
         if not g.pop("db_unavailable", False):
             outages(current_app).passing("database")

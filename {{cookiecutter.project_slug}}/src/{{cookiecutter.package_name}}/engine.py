@@ -30,6 +30,10 @@ def make_engine(settings: Settings) -> Engine:
         # The driver's timeout is SQLite's busy_timeout: a writer waits that long for the lock.
         options["connect_args"] = {"timeout": settings.DATABASE_TIMEOUT, "check_same_thread": False}
     else:
+        # Also through PgBouncer in transaction mode (pooler/, README: "A connection pooler"):
+        # it accepts this option (track_extra_parameters) and applies the same setting itself;
+        # psycopg's prepared statements are PgBouncer's to map (max_prepared_statements); and
+        # nothing here holds session state (no SET, advisory lock, LISTEN or temporary table).
         statement_timeout = settings.DATABASE_STATEMENT_TIMEOUT_MS
         options["connect_args"] = {
             "connect_timeout": timeout,

@@ -25,7 +25,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 K8S = PROJECT / "deploy" / "k8s"
 # "everything" is made by stage(): prod with every optional component, so each is checked.
 OVERLAYS = ("dev", "prod", "everything")
-OPTIONAL = ("ingress", "otlp")  # identity is in both overlays: the API checks tokens
+OPTIONAL = ("ingress", "otlp", "pooler")  # identity is in both overlays: the API checks tokens
 # The oldest and newest Kubernetes minors the manifests are written for; every minor between
 # them is validated too, so a removed apiVersion fails wherever it stops being served.
 OLDEST, NEWEST = 30, 37
@@ -60,12 +60,14 @@ def stage(destination: Path, source: Path = K8S) -> Path:
     fresh = example.replace("SECRET_KEY=change-me", f"SECRET_KEY={secrets.token_hex(32)}")
     if not (root / "overlays" / "dev" / "secret.env").exists():
         (root / "overlays" / "dev" / "secret.env").write_text(fresh)
+    # prod's own kustomization with the optional components added (the pooler is a PostgreSQL
+    # bake's only): inside it, not on top, they get prod's namespace and name references.
     everything = root / "overlays" / "everything"
-    everything.mkdir()
-    components = [f"../../components/{name}" for name in OPTIONAL]
-    (everything / "kustomization.yaml").write_text(
-        yaml.safe_dump({"resources": ["../prod"], "components": components})
-    )
+    shutil.copytree(root / "overlays" / "prod", everything)
+    kustomization = yaml.safe_load((everything / "kustomization.yaml").read_text())
+    present = [name for name in OPTIONAL if (root / "components" / name).is_dir()]
+    kustomization["components"] += [f"../../components/{name}" for name in present]
+    (everything / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     return root
 
 

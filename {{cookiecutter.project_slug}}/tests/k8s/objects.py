@@ -36,17 +36,38 @@ def containers(template: Object, *, init: bool = True) -> list[Object]:
     return [*(spec.get("initContainers", []) if init else []), *spec.get("containers", [])]
 
 
-def selects(selector: Object | None, template: Object) -> bool:
-    """Whether a label selector (matchLabels, or a Service's plain map) selects a pod template.
+def serves_http(template: Object) -> bool:
+    """Whether a pod template runs the service's server (a container port named http), not the
+    migration Job or the pooler."""
+    return any(
+        port.get("name") == "http"
+        for container in containers(template, init=False)
+        for port in container.get("ports", [])
+    )
 
-    matchExpressions are not evaluated (these manifests use none); they select nothing here.
-    """
-    if not selector or "matchExpressions" in selector:
+
+def selects(selector: Object | None, template: Object) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions, or a Service's plain map)
+    selects a pod template."""
+    if not selector:
         return False
     labels = template["metadata"].get("labels", {})
-    return all(
-        labels.get(key) == value for key, value in selector.get("matchLabels", selector).items()
+    plain = selector if "matchLabels" not in selector and "matchExpressions" not in selector else {}
+    matched = all(
+        labels.get(key) == value for key, value in selector.get("matchLabels", plain).items()
     )
+    rules = selector.get("matchExpressions", [])
+    return matched and all(expression(rule, labels) for rule in rules)
+
+
+def expression(rule: Object, labels: dict[str, str]) -> bool:
+    """One matchExpressions requirement (In, NotIn, Exists, DoesNotExist) against pod labels."""
+    key, operator, values = str(rule["key"]), str(rule["operator"]), list(rule.get("values", []))
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return bool(labels.get(key) in values) == (operator == "In")
 
 
 def env_of(objects: list[Object], container: Object) -> dict[str, str]:

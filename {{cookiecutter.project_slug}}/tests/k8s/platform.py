@@ -7,7 +7,17 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from .objects import Object, containers, env_of, find, name_of, pod_templates, quantity, selects
+from .objects import (
+    Object,
+    containers,
+    env_of,
+    find,
+    name_of,
+    pod_templates,
+    quantity,
+    selects,
+    serves_http,
+)
 from .semantics import SUBDOMAIN
 
 GUNICORN_TIMEOUT, MAX_CONTENT_LENGTH = 30, 1024 * 1024  # settings.py's defaults
@@ -15,9 +25,9 @@ MATCHER = re.compile(r'namespace="([^"]*)"')
 
 
 def web_env(objects: list[Object]) -> dict[str, str]:
-    """The web container's environment (the first Deployment's first container)."""
+    """The web container's environment (the first web Deployment's first container)."""
     for workload, template in pod_templates(objects):
-        if workload["kind"] == "Deployment":
+        if workload["kind"] == "Deployment" and serves_http(template):
             return env_of(objects, containers(template, init=False)[0])
     return {}
 

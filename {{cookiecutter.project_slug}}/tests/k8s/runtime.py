@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 
-from .objects import Object, containers, env_of, find, name_of, pod_templates, quantity, selects
+from .objects import (
+    Object,
+    containers,
+    env_of,
+    find,
+    name_of,
+    pod_templates,
+    quantity,
+    selects,
+    serves_http,
+)
 
 PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
 GRACEFUL_TIMEOUT = 20  # gunicorn.conf.py's default for GUNICORN_GRACEFUL_TIMEOUT
@@ -109,8 +119,10 @@ def sizing(objects: list[Object]) -> Iterator[str]:
             for resource, request in requests.items():
                 if resource in limits and quantity(request) > quantity(limits[resource]):
                     yield f"{where}: {resource} request above its limit"
-            if workload["kind"] != "Deployment" or container in template["spec"].get(
-                "initContainers", []
+            if (
+                workload["kind"] != "Deployment"
+                or not serves_http(template)  # the pooler: no gunicorn workers to hold
+                or container in template["spec"].get("initContainers", [])
             ):
                 continue
             env = env_of(objects, container)

@@ -109,9 +109,11 @@ def connections(objects: list[Object]) -> Iterator[str]:
         if stated is None:
             yield f"{name_of(hpa)}: no {BUDGET} annotation: the database's limit is unstated"
             continue
-        surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
-        surge = surge if isinstance(surge, int) else 1
-        pod, jobs = per_pod(objects, deployment), len(find(objects, "Job"))
+        surge, jobs = surge_of(deployment), len(find(objects, "Job"))
+        pod = per_pod(objects, deployment)
+        if pooled(deployment):
+            yield from pooler_connections(objects, hpa, (pod, surge), int(stated))
+            continue
         most = (int(stated) - jobs) // pod - surge
         peak = (hpa["spec"]["maxReplicas"] + surge) * pod + jobs
         if peak > int(stated):
@@ -120,3 +122,46 @@ def connections(objects: list[Object]) -> Iterator[str]:
                 f"{pod} connections + {jobs} (Job) = {peak} > {BUDGET} {stated}; "
                 f"set maxReplicas <= {most}, fewer connections per pod, or a larger budget"
             )
+
+
+def surge_of(deployment: Object) -> int:
+    """Pods a rollout adds beside the running ones (a percentage counts as one)."""
+    surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+    return surge if isinstance(surge, int) else 1
+
+
+def pooled(deployment: Object) -> bool:
+    """Whether the web pods' DATABASE_URL is set apart from their envFrom (components/pooler)."""
+    container = containers(deployment["spec"]["template"], init=False)[0]
+    return any(
+        item["name"] == "DATABASE_URL" and "valueFrom" in item for item in container.get("env", [])
+    )
+
+
+def pooler_connections(
+    objects: list[Object], hpa: Object, web_pod: tuple[int, int], budget: int
+) -> Iterator[str]:
+    """Through PgBouncer the database sees the poolers' server connections (a rollout's surge
+    included) plus the Job's; the web pods' connections (pod, surge) are the poolers' clients."""
+    poolers = [
+        d
+        for d in find(objects, "Deployment")
+        if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+        == "pooler"
+    ]
+    if not poolers:
+        yield f"{name_of(hpa)}: the web pods' DATABASE_URL is a pooler's, and there is none"
+        return
+    servers = clients = 0
+    for pooler in poolers:
+        env = env_of(objects, containers(pooler["spec"]["template"], init=False)[0])
+        replicas = int(pooler["spec"].get("replicas", 1))
+        servers += (replicas + surge_of(pooler)) * int(env.get("POOLER_POOL_SIZE", 20))
+        clients += replicas * int(env.get("POOLER_MAX_CLIENTS", 1000))
+    servers += len(find(objects, "Job"))
+    if servers > budget:
+        yield f"{name_of(hpa)}: the poolers open up to {servers} connections > {BUDGET} {budget}"
+    pod, surge = web_pod
+    web = (hpa["spec"]["maxReplicas"] + surge) * pod
+    if web > clients:
+        yield f"{name_of(hpa)}: {web} web connections > the poolers' {clients} max clients"

@@ -100,6 +100,11 @@ def references(objects: list[Object]) -> Iterator[str]:
                 for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
                     if key in source and not source[key].get("optional"):
                         wanted.append(f"{kind}/{source[key]['name']}")
+            for item in container.get("env", []):  # single keys: valueFrom
+                source = item.get("valueFrom", {})
+                for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                    if key in source:  # optional or not: an unhashed name is a typo's sign
+                        wanted.append(f"{kind}/{source[key]['name']}")
         for volume in template["spec"].get("volumes", []):
             for key, kind, field in (
                 ("configMap", "ConfigMap", "name"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .chain import K8S, NEWEST, OLDEST, VERSIONS, Serves, lint, schema_problems, semantic_problems
-from .objects import EXTERNAL, Object, containers, env_of, find, pod_templates
+from .objects import EXTERNAL, Object, containers, env_of, find, pod_templates, serves_http
 from .platform import platform
 from .policy import policy_problems
 from .scaling import min_replicas
@@ -51,7 +51,7 @@ def test_routes_monitoring_egress_secrets_and_migrations_agree(
 def test_production_keeps_two_pods_unless_one_owns_the_volume(
     objects: list[Object], overlay: str
 ) -> None:
-    (deployment,) = find(objects, "Deployment")
+    (deployment,) = [d for d in find(objects, "Deployment") if serves_http(d["spec"]["template"])]
     volumes = deployment["spec"]["template"]["spec"].get("volumes", [])
     single_writer = any("persistentVolumeClaim" in volume for volume in volumes)
     if single_writer:
@@ -70,6 +70,8 @@ def test_config_and_secrets_are_hashed_so_a_change_rolls_the_pods(objects: list[
 
 def test_each_pod_environment_passes_the_services_own_validation(objects: list[Object]) -> None:
     for _, template in pod_templates(objects):
+        if template["metadata"]["labels"].get("app.kubernetes.io/component") == "pooler":
+            continue  # PgBouncer's: not the service's settings
         for container in containers(template):
             env = env_of(objects, container)
             settings = Settings.from_env(
