@@ -23,6 +23,7 @@ from . import (
     hooks,
     log,
     metrics,
+    overload,
     revision,
     routes,
     sessions,
@@ -67,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     tracing.init_app(app, settings)
     hooks.init_app(app)
     errors.init_app(app)
+    overload.init_app(app, settings)
     auth.init_app(app, settings)
     db.init_app(app, settings)
     revision.init_app(app)

@@ -22,6 +22,7 @@ from . import (
     hooks,
     log,
     metrics,
+    overload,
     routes,
     sessions,
     tracing,
@@ -65,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     tracing.init_app(app, settings)
     hooks.init_app(app)
     errors.init_app(app)
+    overload.init_app(app, settings)
     auth.init_app(app, settings)
     routes.register(app)
     docs.init_app(app)
