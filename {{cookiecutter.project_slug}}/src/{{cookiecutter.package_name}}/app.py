@@ -68,7 +68,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     tracing.init_app(app, settings)
     hooks.init_app(app)
     errors.init_app(app)
-    overload.init_app(app, settings)
     auth.init_app(app, settings)
     db.init_app(app, settings)
     revision.init_app(app)
@@ -90,5 +89,7 @@ def middlewares(settings: Settings) -> list[Middleware]:
         stack.append(partial(metrics.Metrics, port=port))
     stack.append(hooks.RequestEdges)
     stack.append(headers.SecurityHeaders)
+    if limit := settings.GUNICORN_QUEUE_TIMEOUT_MS:  # under gunicorn, past its capacity
+        stack.append(partial(overload.Shed, limit_s=limit / 1000))
     stack.append(partial(body.GuardedBodies, limit=settings.MAX_CONTENT_LENGTH))
     return stack

@@ -2,47 +2,50 @@
 
 Under gunicorn a request that waited longer than GUNICORN_QUEUE_TIMEOUT_MS for a thread of its
 worker (worker.py measures from the moment its bytes could be read) gets a 503 problem+json with
-Retry-After before authentication or the database see it, and its connection is closed, so the
-client's retry may land on a less busy worker or pod. Serving it late instead would make every
-request queued behind it later still: the queue, and each answer's latency, would grow without
-bound while the load lasts. A worker that sheds logs it once, and again when it has shed
-nothing for a second (readiness.Outages, as an outage of `capacity`); /readyz is not affected,
-since taking a busy pod out of its Service would only push its load onto the others.
+Retry-After before Flask, authentication or the database see it, and its connection is closed,
+so the client's retry may land on a less busy worker or pod. Serving it late instead would make
+every request queued behind it later still: the queue, and each answer's latency, would grow
+without bound while the load lasts. The 503 must cost far less than a request served, or the
+shedding itself eats the capacity (at twice the capacity, half the requests are shed): so it is
+a WSGI middleware, inside the metrics, request id and security headers but before Flask.
+
+A worker that sheds logs it once, and again when it has shed nothing for a second (an outage of
+`capacity` in readiness.Outages); /readyz is not affected, since taking a busy pod out of its
+Service would only push its load onto the others.
 """
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from flask import Flask, current_app, request
-from werkzeug.exceptions import ServiceUnavailable
+from .context import CLOSE_CONNECTION, QUEUED_S, REQUEST_ID
+from .errors import problem
+from .readiness import Outages
 
-from .context import CLOSE_CONNECTION, QUEUED_S
-from .readiness import outages
-from .settings import Settings
-
-RETRY_AFTER = 1  # seconds: a burst is usually over by then, and a retry finds a free thread
+RETRY_AFTER = "1"  # seconds: a burst is usually over by then, and a retry finds a free thread
 CAPACITY = "capacity"  # the "dependency" the log names while requests are shed
+DETAIL = "The service is at capacity; retry after the time given."
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Shed a request that waited too long, first among the app's before_request hooks."""
-    if settings.GUNICORN_QUEUE_TIMEOUT_MS:
-        app.before_request(partial(shed_late, settings.GUNICORN_QUEUE_TIMEOUT_MS / 1000))
+class Shed:
+    """WSGI middleware: a 503 for a request that waited over `limit_s` for its thread."""
 
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], limit_s: float) -> None:
+        self.wsgi_app, self.limit_s = wsgi_app, limit_s
+        self.outages = Outages()  # this process's episodes (a worker's, under gunicorn)
+        self.reason = f"requests waited over {limit_s * 1000:.0f} ms for a thread"
+        self.headers = {"Retry-After": RETRY_AFTER}
 
-def shed_late(limit_s: float) -> None:
-    """before_request: a 503 if the request waited over `limit_s` for its thread."""
-    waited = request.environ.get(QUEUED_S)
-    if waited is None:  # not under gunicorn, or a probe (those have threads of their own)
-        return
-    record = outages(current_app)
-    if waited <= limit_s:
-        record.calm(CAPACITY)
-        return
-    record.failing(CAPACITY, f"requests waited over {limit_s * 1000:.0f} ms for a thread")
-    if close := request.environ.get(CLOSE_CONNECTION):
-        close()
-    raise ServiceUnavailable(
-        "The service is at capacity; retry after the time given.", retry_after=RETRY_AFTER
-    )
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        waited = environ.get(QUEUED_S)
+        if waited is None or waited <= self.limit_s:  # unmeasured: the dev server, a probe
+            if waited is not None:
+                self.outages.calm(CAPACITY)
+            return self.wsgi_app(environ, start_response)
+        self.outages.failing(CAPACITY, self.reason)
+        if close := environ.get(CLOSE_CONNECTION):
+            close()
+        rid = environ[REQUEST_ID]
+        answer = problem(503, "Service Unavailable", DETAIL, self.headers, request_id=rid)
+        return answer(environ, start_response)

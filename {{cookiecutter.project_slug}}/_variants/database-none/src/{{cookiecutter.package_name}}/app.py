@@ -66,7 +66,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     tracing.init_app(app, settings)
     hooks.init_app(app)
     errors.init_app(app)
-    overload.init_app(app, settings)
     auth.init_app(app, settings)
     routes.register(app)
     docs.init_app(app)
@@ -86,5 +85,7 @@ def middlewares(settings: Settings) -> list[Middleware]:
         stack.append(partial(metrics.Metrics, port=port))
     stack.append(hooks.RequestEdges)
     stack.append(headers.SecurityHeaders)
+    if limit := settings.GUNICORN_QUEUE_TIMEOUT_MS:  # under gunicorn, past its capacity
+        stack.append(partial(overload.Shed, limit_s=limit / 1000))
     stack.append(partial(body.GuardedBodies, limit=settings.MAX_CONTENT_LENGTH))
     return stack
