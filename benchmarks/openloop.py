@@ -1,6 +1,6 @@
 """An open-loop load generator: requests sent at a fixed rate whatever the answers do (wrk is
 closed-loop: each connection waits for its answer, so a slow server slows the load down and its
-queue never shows; wrk2 is not in Debian). asyncio on raw sockets, in this process: a request
+queue never shows; wrk2 is not in Debian). asyncio on raw sockets, in two processes: a request
 takes an idle kept-alive connection or opens one, and a connection the server closes (a shed
 request's) is not reused. Each latency counts from the moment the request was due, not sent, so
 a late generator shows in the figures instead of hiding the server's queue."""
@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .common import HOST
 
 TIMEOUT_S = 10.0  # an answer later than this counts as failed (status 0)
+PROCESSES = 2  # generator processes, each with its share of the rate
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
@@ -28,6 +31,17 @@ class Outcome:
     sent_ms: dict[int, list[float]] = field(default_factory=dict)  # from when it left
     lag_ms: list[float] = field(default_factory=list)  # how late each request left
     retry_after: Counter[str] = field(default_factory=Counter)  # on 503s
+    errors: Counter[str] = field(default_factory=Counter)  # why a request got no answer
+
+    def add(self, other: Outcome) -> None:
+        """Fold in another generator's outcome of the same run (each had part of the rate)."""
+        self.statuses.update(other.statuses)
+        for mine, theirs in ((self.latency_ms, other.latency_ms), (self.sent_ms, other.sent_ms)):
+            for status, values in theirs.items():
+                mine.setdefault(status, []).extend(values)
+        self.lag_ms.extend(other.lag_ms)
+        self.retry_after.update(other.retry_after)
+        self.errors.update(other.errors)
 
     def record(self, status: int, ms: float, sent_ms: float, retry_after: str | None) -> None:
         """One answer (status 0: none)."""
@@ -79,8 +93,9 @@ async def one(port: int, raw: bytes, due: float, idle: list[Connection], out: Ou
     out.lag_ms.append((sent - due) * 1000)
     try:
         status, retry_after = await asyncio.wait_for(exchange(port, raw, idle), TIMEOUT_S)
-    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError) as exc:
         status, retry_after = 0, None
+        out.errors[type(exc).__name__] += 1
     now = loop.time()
     out.record(status, (now - due) * 1000, (now - sent) * 1000, retry_after)
 
@@ -105,9 +120,26 @@ async def drive(port: int, path: str, rate: float, seconds: float) -> Outcome:
     return out
 
 
-def run(port: int, path: str, rate: float, seconds: float) -> Outcome:
-    """drive() on a fresh event loop."""
+def run_one(port: int, path: str, rate: float, seconds: float) -> Outcome:
+    """drive() on a fresh event loop (in a generator process)."""
     return asyncio.run(drive(port, path, rate, seconds))
+
+
+def run(
+    port: int, path: str, rate: float, seconds: float, started: Callable[[], None] = lambda: None
+) -> Outcome:
+    """The load from PROCESSES generator processes, each sending its share of `rate` (one
+    event loop on a shared, busy machine falls behind); `started` is called once they are
+    forked, so a thread it starts is not forked with them."""
+    with ProcessPoolExecutor(PROCESSES) as pool:
+        parts = [
+            pool.submit(run_one, port, path, rate / PROCESSES, seconds) for _ in range(PROCESSES)
+        ]
+        started()
+        total = Outcome(rate, seconds)
+        for part in parts:
+            total.add(part.result())
+    return total
 
 
 def summary(out: Outcome, capacity: float) -> dict[str, object]:
@@ -129,5 +161,6 @@ def summary(out: Outcome, capacity: float) -> dict[str, object]:
         "p99_from_sent_ms": percentile(out.sent_ms.get(200, []), 99),
         "shed_p99_ms": percentile(shed, 99),
         "retry_after": dict(out.retry_after),
+        "errors": dict(out.errors),
         "generator_lag_p99_ms": percentile(out.lag_ms, 99),
     }

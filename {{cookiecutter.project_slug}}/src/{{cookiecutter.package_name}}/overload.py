@@ -2,12 +2,12 @@
 
 Under gunicorn a request that waited longer than GUNICORN_QUEUE_TIMEOUT_MS for a thread of its
 worker (worker.py measures from the moment its bytes could be read) gets a 503 problem+json with
-Retry-After before Flask, authentication or the database see it, and its connection is closed,
-so the client's retry may land on a less busy worker or pod. Serving it late instead would make
-every request queued behind it later still: the queue, and each answer's latency, would grow
-without bound while the load lasts. The 503 must cost far less than a request served, or the
-shedding itself eats the capacity (at twice the capacity, half the requests are shed): so it is
-a WSGI middleware, inside the metrics, request id and security headers but before Flask.
+Retry-After before Flask, authentication or the database see it. Serving it late instead would
+make every request queued behind it later still: the queue, and each answer's latency, would
+grow without bound while the load lasts. The 503 must cost far less than a request served, or
+the shedding itself eats the capacity (at twice the capacity, half the requests are shed): so it
+is a WSGI middleware, inside the metrics, request id and security headers but before Flask, and
+its connection is kept alive (a reconnection would cost the busy worker more).
 
 A worker that sheds logs it once, and again when it has shed nothing for a second (an outage of
 `capacity` in readiness.Outages); /readyz is not affected, since taking a busy pod out of its
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .context import CLOSE_CONNECTION, QUEUED_S, REQUEST_ID
+from .context import QUEUED_S, REQUEST_ID
 from .errors import problem
 from .readiness import Outages
 
@@ -44,8 +44,6 @@ class Shed:
                 self.outages.calm(CAPACITY)
             return self.wsgi_app(environ, start_response)
         self.outages.failing(CAPACITY, self.reason)
-        if close := environ.get(CLOSE_CONNECTION):
-            close()
         rid = environ[REQUEST_ID]
         answer = problem(503, "Service Unavailable", DETAIL, self.headers, request_id=rid)
         return answer(environ, start_response)
