@@ -33,7 +33,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     early_signals: queue.SimpleQueue[Any] | None = None
     probe_pool: ThreadPoolExecutor | None = None
     wsgi: Any  # the app, as gunicorn's load_wsgi sets it
-    # The thread's current request: when it was queued for the thread (monotonic), or None.
+    # The thread's current request: how long it waited for the thread (seconds), or None.
     queued = threading.local()
 
     def init_process(self) -> None:
@@ -84,8 +84,10 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         )
 
     def handle(self, conn: Any) -> Any:
-        """Serve one request on this thread, noting when it was queued (load_wsgi reads it)."""
-        self.queued.at = conn.__dict__.pop("queued_at", None)  # a probe's was never set
+        """Serve one request on this thread, noting how long it waited for it (load_wsgi reads
+        it): until now, not until its headers are read, which a slow client may drag out."""
+        queued_at = conn.__dict__.pop("queued_at", None)  # a probe's was never set
+        self.queued.waited = None if queued_at is None else time.monotonic() - queued_at
         return super().handle(conn)
 
     def set_accept_enabled(self, enabled: bool) -> None:
@@ -113,8 +115,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
         def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
             environ[CLOSE_CONNECTION] = start_response.__self__.force_close
-            if (queued_at := getattr(queued, "at", None)) is not None:
-                environ[QUEUED_S] = time.monotonic() - queued_at
+            if (waited := getattr(queued, "waited", None)) is not None:
+                environ[QUEUED_S] = waited
             return app(environ, start_response)
 
         self.wsgi = wsgi
