@@ -70,12 +70,21 @@ def header(head: bytes, name: bytes) -> str | None:
 
 
 async def exchange(port: int, raw: bytes, idle: list[Connection]) -> tuple[int, str | None]:
-    """Send one request and read its answer; (status, Retry-After)."""
+    """Send one request and read its answer; (status, Retry-After). A kept-alive connection
+    the server closed meanwhile (its keep-alive timeout, a recycled worker) gets the request
+    again on a new one, as HTTP clients do for an idempotent request."""
+    reused = bool(idle)
     reader, writer = idle.pop() if idle else await asyncio.open_connection(HOST, port)
     try:
         writer.write(raw)
         head = await reader.readuntil(b"\r\n\r\n")
         await reader.readexactly(int(header(head, b"content-length") or 0))
+    except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+        writer.close()
+        nothing = not isinstance(exc, asyncio.IncompleteReadError) or not exc.partial
+        if reused and nothing:
+            return await exchange(port, raw, [])
+        raise
     except BaseException:
         writer.close()
         raise
