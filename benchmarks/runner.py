@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import auth, databases, machine, reload, scale, startup, table, throughput
+from . import auth, databases, machine, overload, reload, scale, startup, table, throughput
 from .bake import Bake, bake_defaults
 from .common import TEMPLATE, BenchError, say
 from .load import wrk_binary
@@ -39,6 +39,7 @@ KNOBS = (
     ("saves", 10, "saves per reloader in the reload benchmark"),
     ("starts", 3, "gunicorn start-ups timed"),
     ("scale_rows", 1_000_000, "items in the scale rows' large table (0: no scale rows)"),
+    ("overload", 10, "seconds at each of 0.5x, 1x and 2x capacity (0: no overload rows)"),
 )
 
 
@@ -84,7 +85,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     options = parser.parse_args(argv)
     for name, _, _ in KNOBS:
-        if getattr(options, name) < (0 if name in ("warmup", "scale_rows") else 1):
+        if getattr(options, name) < (0 if name in ("warmup", "scale_rows", "overload") else 1):
             parser.error(f"--{name} is too small: {getattr(options, name)}")
     if 0 < options.scale_rows <= scale.SMALL:
         parser.error(f"--scale-rows must be 0 or above {scale.SMALL:,}: {options.scale_rows}")
@@ -129,6 +130,19 @@ def docker_part(options: argparse.Namespace, bake: Bake) -> dict[str, Any]:
         return {"failed": str(exc).splitlines()[0]}
 
 
+def overload_part(
+    options: argparse.Namespace, bake: Bake, workdir: Path, postgres: dict[str, str] | None
+) -> dict[str, Any]:
+    """The overload rows on the service's database (PostgreSQL when there is one)."""
+    if not options.overload:
+        return {"skipped": "turned off (--overload=0 / BENCH_OVERLOAD=0)"}
+    url = postgres["bench_service"] if postgres else databases.sqlite_urls(bake.path)["service"]
+    report = overload.measure(
+        bake, workdir / "overload", url, options.overload, options.connections
+    )
+    return report | {"database": "PostgreSQL" if postgres else "SQLite"}
+
+
 def run(options: argparse.Namespace) -> dict[str, Any]:
     """Every measurement, in order; the JSON report."""
     workdir = fresh_workdir(options.workdir)
@@ -147,6 +161,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         report["http"] = throughput.measure(
             bake, workdir, plan, postgres, options.scale_rows, with_auth=problem is None
         )
+        report["overload"] = overload_part(options, bake, workdir, postgres)
     report["reload"] = reload.measure(bake, workdir, options.saves)
     say(f"start-up: {options.starts} gunicorn starts")
     report["startup"] = {"gunicorn": startup.gunicorn_start(bake, workdir, options.starts)}

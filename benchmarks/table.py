@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .cpu import COMPARISONS
+from .overload import rows as overload_rows
 
 HEADER = (
     "figure",
@@ -220,7 +221,8 @@ def markdown_line(row: tuple[str, ...], widths: list[int]) -> str:
 
 def render(report: dict[str, Any]) -> str:
     """The whole table as Markdown, columns aligned."""
-    rows: list[tuple[str, ...]] = [HEADER, *http_rows(report), *other_rows(report)]
+    overloaded = overload_rows(report.get("overload", {}))
+    rows: list[tuple[str, ...]] = [HEADER, *http_rows(report), *overloaded, *other_rows(report)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     rule = "| " + " | ".join("-" * w for w in widths) + " |"
     return "\n".join(

@@ -13,6 +13,7 @@ NESTED = (
     "metrics.Metrics",
     "hooks.RequestEdges",
     "headers.SecurityHeaders",
+    "overload.Shed",
     "body.GuardedBodies",
     "Flask.wsgi_app",
 )

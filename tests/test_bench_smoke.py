@@ -54,6 +54,7 @@ TINY_BUDGET = [
     "--starts=1",
     "--no-docker",
     "--scale-rows=3000",  # `make bench` loads 10⁶; the rows and their ratios are the same
+    "--overload=1",  # a second at each load level: the rows, not the figures
 ]
 
 
@@ -100,6 +101,7 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
         assert is_number(report["http"][key]["p99_vs_small"]), key
         assert "3,000 rows" in report["http"][key]["label"]
     check_auth_row(report, result.stdout)
+    check_overload_rows(report["overload"], result.stdout)
     for comparison in cpu.COMPARISONS:
         if comparison.row not in (*POSTGRES_ROWS, auth.ROW):
             vs = report["http"][comparison.row]["cpu_vs"][comparison.baseline]
@@ -126,6 +128,24 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
     assert {t["row"] for t in report["targets"]} >= set(DATABASE_ROWS) | set(VALIDATION_ROWS)
     assert {t["row"] for t in report["targets"]} >= set(LARGE_ROWS), "CPU and p99 vs 10³ rows"
     assert result.stdout.count("\n| ") >= len(HTTP_ROWS) + 5, "one table, every row"
+
+
+def check_overload_rows(overload: dict[str, Any], stdout: str) -> None:
+    """Capacity, then each open-loop level: every request answered (200 or a shed 503 with
+    Retry-After), goodput and p99 figures, memory before and after, and a 200 after the load."""
+    assert is_number(overload["capacity_rps"])
+    assert overload["capacity_rps"] > 0
+    for level in ("x0.5", "x1", "x2"):
+        figures = overload[level]
+        assert figures["failed"] == 0, (level, figures["statuses"])
+        assert figures["ok"] > 0, level
+        assert set(figures["retry_after"]) <= {"1"}, level
+        assert is_number(figures["goodput_rps"]), level
+        assert is_number(figures["p99_ms"]), level
+    assert overload["after"]["status"] == 200
+    assert overload["memory_before"]["pss_mb"] > 0
+    assert overload["memory_after"]["pss_mb"] > 0
+    assert stdout.count("| overload: ") == 5, "capacity, three levels, memory"
 
 
 def check_auth_row(report: dict[str, Any], stdout: str) -> None:

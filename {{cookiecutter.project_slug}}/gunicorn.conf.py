@@ -45,6 +45,12 @@ threads = settings.GUNICORN_THREADS
 timeout = settings.GUNICORN_TIMEOUT
 graceful_timeout = settings.GUNICORN_GRACEFUL_TIMEOUT
 keepalive = settings.GUNICORN_KEEPALIVE
+# Where requests queue past capacity (the README's "Beyond capacity"): connections no worker
+# has accepted wait in the kernel's listen queue (backlog, capped by net.core.somaxconn), which
+# fills only once each worker holds worker_connections; accepted requests wait for a thread at
+# most GUNICORN_QUEUE_TIMEOUT_MS (overload.py), then get a quick 503. gunicorn's defaults, stated.
+backlog = 2048
+worker_connections = 1000
 max_requests = settings.GUNICORN_MAX_REQUESTS
 max_requests_jitter = settings.GUNICORN_MAX_REQUESTS_JITTER
 forwarded_allow_ips = settings.FORWARDED_ALLOW_IPS

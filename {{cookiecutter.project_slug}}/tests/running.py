@@ -1,4 +1,4 @@
-"""The production server with two routes of the tests' own, and client threads that load it: for
+"""The production server with three routes of the tests' own, and client threads that load it: for
 the tests of what the running service promises (tests/test_raw_http.py, test_graceful_stop.py)."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import requests
 from .servers import SECRET, Server, copy_project, free_port, serve
 
 PROD = {"APP_ENV": "production", "SECRET_KEY": SECRET, "WEB_CONCURRENCY": "2"}
-# A JSON write that reads its body as every resource does, and a view that takes 2 s and logs
-# when it starts, so a test knows the request is inside it instead of sleeping and hoping.
+# A JSON write that reads its body as every resource does, a view that waits 50 ms (a unit of
+# work of known length), and a view that takes 2 s and logs when it starts, so a test knows the
+# request is inside it instead of sleeping and hoping.
 ROUTES = """
 import logging
 import time
@@ -37,6 +38,12 @@ class Thing(Body):
 @bp.post("/things")
 def create_thing(body: Thing):
     return body.model_dump(), 201
+
+
+@bp.get("/work")
+def work():
+    time.sleep(0.05)  # WORK_S in test_overload_gunicorn.py: a wait on a dependency, GIL released
+    return {"work": "done"}
 
 
 @bp.get("/slow")

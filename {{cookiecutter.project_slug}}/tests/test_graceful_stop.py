@@ -48,7 +48,9 @@ def drain(tmp_path_factory: pytest.TempPathFactory) -> Drain:
     """SIGTERM the master with THREADS slow requests inside views and two load clients."""
     workdir: Path = tmp_path_factory.mktemp("drain")
     with (
-        production(workdir) as server,
+        # The slow requests may fill one worker, where a load request would wait past the
+        # default queue bound and be shed (overload.py): this test is about the drain.
+        production(workdir, GUNICORN_QUEUE_TIMEOUT_MS="30000") as server,
         Load(server.url) as load,
         ThreadPoolExecutor(THREADS) as pool,
     ):

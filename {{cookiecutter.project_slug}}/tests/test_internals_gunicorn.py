@@ -65,6 +65,22 @@ def test_gunicorn_gthread_parks_and_wakes_connections_as_worker_py_does(gthread:
         )
 
 
+def test_gunicorn_gthread_runs_handle_for_each_queued_request_on_its_pool(gthread: Any) -> None:
+    served: list[Any] = []
+    gthread.tpool, conn = ThreadPoolExecutor(1), object()
+    gthread.handle = served.append
+    gthread.method_queue.init()
+    try:
+        ThreadWorker.enqueue_req(gthread, conn)
+        gthread.tpool.shutdown(wait=True)
+    finally:
+        gthread.method_queue.close()
+    assert served == [conn], (
+        "gunicorn's gthread enqueue_req no longer runs self.handle(conn) on its thread pool: "
+        "worker.Worker.handle would not learn when a request was queued (overload.py's wait)"
+    )
+
+
 def test_gunicorn_gthread_stops_accepting_once_no_longer_alive(gthread: Any) -> None:
     calls: list[tuple[bool, bool]] = []
     gthread.set_accept_enabled = lambda enabled: calls.append((enabled, gthread.alive))

@@ -47,7 +47,9 @@ def served_on(worker: Worker, request: bytes) -> str:
     conn = TConn(worker.cfg, served, ("127.0.0.1", 1), ("127.0.0.1", 2))
     conn.data_ready = True
     handled: Future[str] = Future()
-    worker.handle = lambda _conn: handled.set_result(threading.current_thread().name)
+    worker.handle = lambda _conn: handled.set_result(  # type: ignore[method-assign,assignment]
+        threading.current_thread().name
+    )
     worker.enqueue_req(conn)
     try:
         return handled.result(timeout=2)

@@ -10,6 +10,7 @@ from flask import request
 REQUEST_ID = "hooks.request_id"  # written by hooks.RequestEdges
 TRACE_ID = "tracing.trace_id"  # written by tracing.start_span
 CLOSE_CONNECTION = "worker.close_connection"  # under gunicorn: call it to close after the answer
+QUEUED_S = "worker.queued_s"  # under gunicorn: seconds the request waited for a thread
 # Health probes name themselves in User-Agent: the container's (probe.py) and the kubelet's.
 # Their successful requests stay out of the access log unless LOG_PROBES is set (log.py).
 PROBE_USER_AGENT = "healthcheck-probe"

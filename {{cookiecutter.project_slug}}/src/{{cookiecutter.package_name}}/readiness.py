@@ -60,6 +60,12 @@ class Outages:
                 return None
             return self.reasons[name]
 
+    def calm(self, name: str) -> None:
+        """`name` has not failed for a TRIAL: end its outage, if any. For failures that come
+        and go request by request (overload.py's), which `passing` would log for each."""
+        if name in self.since and time.monotonic() >= self.trials.get(name, 0.0):
+            self.passing(name)
+
     def passing(self, name: str) -> None:
         """`name` answered: log the outage's end and length if there was one."""
         if name not in self.since:  # the common case, without the lock

@@ -76,6 +76,7 @@ class Settings(BaseModel):
     GUNICORN_TIMEOUT: int = setting(30, "seconds before a silent worker restarts", ge=1)
     GUNICORN_GRACEFUL_TIMEOUT: int = setting(20, "seconds in-flight requests get to end", ge=1)
     GUNICORN_KEEPALIVE: int = setting(5, "seconds an idle connection is kept")
+    GUNICORN_QUEUE_TIMEOUT_MS: int = setting(500, "ms a request may wait for a thread, then 503")
     GUNICORN_MAX_REQUESTS: int = setting(10_000, "recycle a worker after this many requests")
     GUNICORN_MAX_REQUESTS_JITTER: int = setting(1_000, "random extra, so workers recycle apart")
     FORWARDED_ALLOW_IPS: str = setting("127.0.0.1,::1", "whom gunicorn trusts for the scheme")

@@ -1,8 +1,9 @@
-"""gunicorn's gthread worker with five changes for production: silent connections wait in the
+"""gunicorn's gthread worker with six changes for production: silent connections wait in the
 poller instead of a thread, probes have threads of their own, a draining worker lets go of its
-listening sockets, a stop signal sent while the worker boots is not lost, and the app can close a
-connection. Each one relies on gthread internals, so tests/test_internals*.py pin what it
-assumes and pyproject.toml bounds gunicorn's version."""
+listening sockets, a stop signal sent while the worker boots is not lost, the app can close a
+connection, and the app learns how long a request waited for a thread (overload.py sheds on
+it). Each one relies on gthread internals, so tests/test_internals*.py pin what it assumes and
+pyproject.toml bounds gunicorn's version."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import queue
 import selectors
 import signal
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -17,7 +19,7 @@ from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from .context import CLOSE_CONNECTION
+from .context import CLOSE_CONNECTION, QUEUED_S
 
 # Requests answered on the probe threads: the kubelet's, the container's and Prometheus's.
 PROBES = (b"GET /healthz ", b"GET /healthz?", b"GET /readyz ", b"GET /readyz?", b"GET /metrics ")
@@ -31,6 +33,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     early_signals: queue.SimpleQueue[Any] | None = None
     probe_pool: ThreadPoolExecutor | None = None
     wsgi: Any  # the app, as gunicorn's load_wsgi sets it
+    # The thread's current request: how long it waited for the thread (seconds), or None.
+    queued = threading.local()
 
     def init_process(self) -> None:
         """Start the probe threads beside gthread's request threads."""
@@ -69,6 +73,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                     lambda fut: self.method_queue.defer(self.finish_request, conn, fut)
                 )
                 return
+            conn.queued_at = time.monotonic()  # it waits from now for one of the request threads
             super().enqueue_req(conn)
             return
         conn.sock.setblocking(False)
@@ -77,6 +82,13 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         self.poller.register(
             conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
         )
+
+    def handle(self, conn: Any) -> Any:
+        """Serve one request on this thread, noting how long it waited for it (load_wsgi reads
+        it): until now, not until its headers are read, which a slow client may drag out."""
+        queued_at = conn.__dict__.pop("queued_at", None)  # a probe's was never set
+        self.queued.waited = None if queued_at is None else time.monotonic() - queued_at
+        return super().handle(conn)
 
     def set_accept_enabled(self, enabled: bool) -> None:
         """Close this worker's copies of the listeners once it starts draining.
@@ -95,12 +107,16 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         """Let the app close a connection after its answer (body.GuardedBodies does, after a
         body it left unread): gunicorn drops an app's `Connection: close` header, and only its
         response's force_close() makes it send one and close. Its start_response is a bound
-        method of that response; middlewares wrap it, so the app gets force_close here."""
+        method of that response; middlewares wrap it, so the app gets force_close here.
+        The app also learns how long the request waited for its thread (QUEUED_S)."""
         super().load_wsgi()
         app: Any = self.wsgi
+        queued = self.queued
 
         def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
             environ[CLOSE_CONNECTION] = start_response.__self__.force_close
+            if (waited := getattr(queued, "waited", None)) is not None:
+                environ[QUEUED_S] = waited
             return app(environ, start_response)
 
         self.wsgi = wsgi

@@ -22,6 +22,7 @@ from . import (
     hooks,
     log,
     metrics,
+    overload,
     routes,
     sessions,
     tracing,
@@ -84,5 +85,7 @@ def middlewares(settings: Settings) -> list[Middleware]:
         stack.append(partial(metrics.Metrics, port=port))
     stack.append(hooks.RequestEdges)
     stack.append(headers.SecurityHeaders)
+    if limit := settings.GUNICORN_QUEUE_TIMEOUT_MS:  # under gunicorn, past its capacity
+        stack.append(partial(overload.Shed, limit_s=limit / 1000))
     stack.append(partial(body.GuardedBodies, limit=settings.MAX_CONTENT_LENGTH))
     return stack
