@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,44 @@ def test_preloading_builds_the_libraries_deferred_models() -> None:
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+
+
+def test_a_child_reports_the_libraries_it_imported_never_the_source() -> None:
+    inherited = set(sys.modules) - {"json", "logging"}
+    names = reloading.learned(inherited).decode().split("\n")
+    assert {"json", "logging"} <= set(names)
+    assert reloading.PACKAGE not in names  # its modules are under the source directory
+    assert not [name for name in names if name.startswith(f"{reloading.PACKAGE}.")]
+    assert reloading.learned(set(sys.modules)) == b""
+
+
+def test_a_report_is_whole_names_within_its_limit() -> None:
+    inherited = set(sys.modules) - {"json", "logging", "os"}
+    whole = reloading.learned(inherited).split(b"\n")
+    cut = reloading.learned(inherited, limit=len(whole[0]) + len(whole[1]) + 3)
+    assert cut.split(b"\n") == whole[:2]
+
+
+@pytest.mark.server  # forks, in a fresh interpreter
+def test_the_next_child_inherits_what_the_last_one_imported(tmp_path: Path) -> None:
+    # The real fork loop and pipe; the children, instead of serving, import a library module
+    # (the first child) or find it already imported when forked (the next), then exit.
+    code = (
+        "import os, sys\n"
+        f"from {PACKAGE_DIR.name} import reloading\n"
+        "def child(tell):\n"
+        f"    with open({str(tmp_path / 'children')!r}, 'a') as f: f.write('x')\n"
+        "    if 'colorsys' in sys.modules: return 0\n"
+        "    inherited = set(sys.modules)\n"
+        "    import colorsys\n"
+        "    os.write(tell, reloading.learned(inherited))\n"
+        "    return reloading.RELOAD if os.path.getsize(f.name) < 3 else 1\n"
+        "reloading.run_child = child\n"
+        "class Loop: name = 'test'\n"
+        "assert 'colorsys' not in sys.modules\n"
+        "sys.exit(reloading.restart_by_fork(Loop()))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, timeout=60, check=False)
+    assert (tmp_path / "children").read_text() == "xx"  # the second child was forked with it
+    assert result.returncode == 0
