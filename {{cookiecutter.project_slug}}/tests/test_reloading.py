@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from {{ cookiecutter.package_name }} import reloading
 from {{ cookiecutter.package_name }}.log import TextFormatter
 
-from .servers import PACKAGE_DIR
+from .servers import PACKAGE_DIR, copy_project
 
 CHANGE = " * Detected change in '/src/app.py', reloading"
 
@@ -119,3 +120,25 @@ def test_the_next_child_inherits_what_the_last_one_imported(tmp_path: Path) -> N
     result = subprocess.run([sys.executable, "-c", code], env=env, timeout=60, check=False)
     assert (tmp_path / "children").read_text() == "xx"  # the second child was forked with it
     assert result.returncode == 0
+
+
+@pytest.mark.server  # fresh interpreters
+def test_a_file_saved_twice_within_a_second_runs_as_last_saved(tmp_path: Path) -> None:
+    package = copy_project(tmp_path)
+    probe, name = package / "stale_probe.py", package.name
+    later = int(time.time()) + 100  # both saves in one second, after the .pyc is written
+    probe.write_text("VALUE = 1\n")
+    os.utime(probe, (later + 0.2, later + 0.2))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "src"), *sys.path])
+
+    def value() -> str:
+        code = f"from {name} import reloading\nreloading.forget_package()\n"
+        code += f"from {name}.stale_probe import VALUE\nprint(VALUE)"
+        argv = [sys.executable, "-c", code]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+
+    assert value() == "1\n"  # and its .pyc written, naming the source's size and second
+    probe.write_text("VALUE = 2\n")  # the same size
+    os.utime(probe, (later + 0.7, later + 0.7))  # the same second
+    assert value() == "2\n"

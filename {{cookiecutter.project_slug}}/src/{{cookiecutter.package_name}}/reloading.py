@@ -1,17 +1,13 @@
-"""The dev server's reloads, made cheap: the reloader's first process imports the libraries the
-package imports (never the package itself) and forks each serving child from there, so a reload
-pays for the package's own modules only; a child reports the libraries it imported lazily
-(SQLAlchemy's dialects, what requests needed) as it exits, for the first process to import.
-run_simple still binds the socket in the first process and hands it to every child
-(WERKZEUG_SERVER_FD); only the way a child starts changes: a fork instead of a new interpreter.
-"""
+"""The dev server's reloads, made cheap: run_simple's first process holds the socket (and hands
+it to each child), imports the libraries the package imports (never the package) and forks each
+serving child from there; a child reports what it imported lazily as it exits, for the next one."""
 
 from __future__ import annotations
 
 import ast
 import contextlib
 import gc
-import importlib
+import importlib.util
 import logging
 import os
 import re
@@ -62,27 +58,29 @@ def preload(names: Iterable[str]) -> None:
     while pending:
         for model in pending.pop().__subclasses__():
             pending.append(model)
-            if not model.__pydantic_complete__:
-                with contextlib.suppress(Exception):
-                    model.model_rebuild()
+            with contextlib.suppress(Exception):
+                model.model_rebuild()  # returns at once for a complete model
 
 
 def learned(inherited: set[str], limit: int = 16_000) -> bytes:
     """The modules imported since the fork from outside the source directory (its code changes
     as you work: never preloaded), as whole names within `limit` bytes."""
     source = str(Path(__file__).resolve().parent.parent)
-    names = [
-        name
-        for name, module in list(sys.modules.items())
-        if name not in inherited and not str(getattr(module, "__file__", "")).startswith(source)
-    ]
+    files = [(name, str(getattr(mod, "__file__", ""))) for name, mod in sys.modules.copy().items()]
+    names = [name for name, file in files if name not in inherited and not file.startswith(source)]
     return ("\n".join(names) + "\n").encode()[:limit].rpartition(b"\n")[0]
 
 
 def forget_package() -> None:
-    """Drop the package's modules, so the child imports the code as it is on disk now."""
+    """Drop the package's modules, and each .pyc older than its source: Python trusts a .pyc while
+    its source keeps its size and mtime to the second (saved twice in a second: the first ran)."""
     for name in [n for n in sys.modules if n == PACKAGE or n.startswith(f"{PACKAGE}.")]:
         del sys.modules[name]
+    for source in Path(__file__).resolve().parent.rglob("*.py"):
+        with contextlib.suppress(OSError):
+            cached = Path(importlib.util.cache_from_source(str(source)))
+            if cached.stat().st_mtime < source.stat().st_mtime:
+                cached.unlink()
 
 
 def run_child(tell: int) -> int:
@@ -99,7 +97,7 @@ def run_child(tell: int) -> int:
     except BaseException:  # a child must never return into the parent's loop
         traceback.print_exc()
         code = 1
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(Exception):  # still never returning into the parent's loop
         os.write(tell, learned(inherited))
     return code
 
