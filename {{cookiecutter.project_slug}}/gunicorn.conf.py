@@ -120,6 +120,8 @@ def child_exit(server: Any, worker: Any) -> None:
 
 def when_ready(server: Any) -> None:
     """Say how many workers start and why, since a container's CPU quota changes it; the app
-    is imported by now, so the garbage collector runs again (pre_fork freezes what it made)."""
+    is imported by now, so the garbage collector runs again, past what the import made: enabled
+    alone, its first collection would walk all of it before the first worker forks."""
+    gc.freeze()
     gc.enable()
     server.log.info("%d workers x %d threads (%s)", workers, threads, workers_reason)
