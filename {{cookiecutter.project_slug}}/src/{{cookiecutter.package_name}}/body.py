@@ -114,9 +114,9 @@ def merge_patch(model: type[BaseModel]) -> dict[str, Any]:
     cannot be null), an unknown field is refused. Field by field, so the row need not be read
     first; a model whose fields constrain each other would read it and validate the merge."""
     fields, values = model.model_fields, model.model_construct()
-    for name, value in request.get_json().items():
-        if value is None and name in fields and not fields[name].is_required():
-            value = fields[name].get_default(call_default_factory=True)
+    for name, sent in request.get_json().items():
+        restores = sent is None and name in fields and not fields[name].is_required()
+        value = fields[name].get_default(call_default_factory=True) if restores else sent
         try:
             model.__pydantic_validator__.validate_assignment(values, name, value)
         except pydantic.ValidationError as error:

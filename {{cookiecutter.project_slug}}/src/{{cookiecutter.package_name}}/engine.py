@@ -77,9 +77,8 @@ def bound_waits(engine: Engine, deadlines: Deadlines, connect_timeout: int) -> N
             raise DisconnectionError("ping failed") from None  # the pool opens a new one
 
     def execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-        """Outside a transaction (for_reads): a lone SELECT runs as is, once more on a new
-        connection if this one turns out dropped while time is left (SQLAlchemy's FAQ recipe);
-        anything else opens a transaction, which a safe method's session never commits."""
+        """Outside a transaction (for_reads), a lone SELECT runs as is, and again on a new
+        connection if this one was dropped (SQLAlchemy's FAQ recipe); else BEGIN comes first."""
         connection = context.root_connection
         if not (driver := connection.connection.dbapi_connection).autocommit:
             return False
@@ -89,7 +88,8 @@ def bound_waits(engine: Engine, deadlines: Deadlines, connect_timeout: int) -> N
         try:
             cursor.execute(statement, parameters)
         except engine.dialect.loaded_dbapi.Error as error:
-            if deadlines.remaining() <= 0 or not engine.dialect.is_disconnect(error, driver, cursor):
+            dropped = engine.dialect.is_disconnect(error, driver, cursor)
+            if not dropped or deadlines.remaining() <= 0:  # a frozen server is not asked twice
                 raise
             connection.invalidate()
             connection.rollback()
