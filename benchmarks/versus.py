@@ -35,6 +35,9 @@ ROUTES = (
 POSTGRES_ROUTES = (
     Row("post_items_pg", "POST /api/items, PostgreSQL", "POST", "/api/items", "post_item.lua"),
     Row("get_item_pg", "GET /api/items/1, PostgreSQL", "GET", "/api/items/1"),
+    Row(
+        "patch_item_pg", "PATCH /api/items/1, PostgreSQL", "PATCH", "/api/items/1", "patch_item.lua"
+    ),
 )
 SIDES = ("after", "before")
 
@@ -93,6 +96,10 @@ def report(measured: dict[str, Any]) -> dict[str, Any]:
             "errors": {"after": after.error_count, "before": before.error_count},
             "after_vs_before": cpu.compare(after.cpu_rounds_us, before.cpu_rounds_us),
             "rounds_us": {"after": after.cpu_rounds_us, "before": before.cpu_rounds_us},
+            "latency_ms": {  # under the same load on both sides: wrk's, over every round
+                side: {"p50": load.percentile_ms(50), "p99": load.percentile_ms(99)}
+                for side, load in (("after", after), ("before", before))
+            },
         }
         for key, (row, after, before) in measured.items()
     }
@@ -101,17 +108,20 @@ def report(measured: dict[str, Any]) -> dict[str, Any]:
 def render(results: dict[str, Any], ref: str) -> str:
     """A Markdown table: route, µs per request on each side, the ratio and its verdict."""
     lines = [
-        f"| route | after: CPU µs/req | before ({ref}) | after/before (IQR) | ≤ {LIMIT} |",
-        "| --- | --- | --- | --- | --- |",
+        f"| route | after: CPU µs/req | before ({ref}) | after/before (IQR) | ≤ {LIMIT} "
+        "| p50 ms after/before | p99 ms after/before |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results.values():
         ratio = result["after_vs_before"]
         low, high = ratio["iqr"]
         verdict = "met" if ratio["ratio"] <= LIMIT else "MISSED"
+        ms = result["latency_ms"]
         lines.append(
             f"| {result['route']} | {result['after']['median_us']} | "
             f"{result['before']['median_us']} | {ratio['ratio']:.3f} ({low:.2f}-{high:.2f}) | "
-            f"{verdict} |"
+            f"{verdict} | {ms['after']['p50']:.2f} / {ms['before']['p50']:.2f} | "
+            f"{ms['after']['p99']:.2f} / {ms['before']['p99']:.2f} |"
         )
     return "\n".join(lines)
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Any
 
+import pydantic
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
 from .context import CLOSE_CONNECTION, REQUEST_ID, new_request_id
-from .errors import ValidationError, problem
+from .errors import ValidationError, problem, reject
 
 # What gunicorn drains of an unread body before the next request on the connection (its
 # _DRAIN_MAX_BYTES): past it, it closes the connection instead.
@@ -104,6 +106,22 @@ def require_json_object() -> None:
     as the JSON inside it."""
     if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.get_json(), dict):
         raise ValidationError([{"pointer": "", "message": "Input should be an object"}])
+
+
+def merge_patch(model: type[BaseModel]) -> dict[str, Any]:
+    """The request's JSON merge patch (RFC 7396) as the values it sets, each field validated as
+    `model` validates it (else 422): null restores a field's default (one without a default
+    cannot be null), an unknown field is refused. Field by field, so the row need not be read
+    first; a model whose fields constrain each other would read it and validate the merge."""
+    fields, values = model.model_fields, model.model_construct()
+    for name, sent in request.get_json().items():
+        restores = sent is None and name in fields and not fields[name].is_required()
+        value = fields[name].get_default(call_default_factory=True) if restores else sent
+        try:
+            model.__pydantic_validator__.validate_assignment(values, name, value)
+        except pydantic.ValidationError as error:
+            reject(error)
+    return {name: getattr(values, name) for name in values.model_fields_set}
 
 
 def init_app(app: Flask) -> None:

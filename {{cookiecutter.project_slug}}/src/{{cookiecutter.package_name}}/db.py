@@ -24,7 +24,7 @@ from werkzeug.exceptions import (
 )
 
 from . import deadline
-from .engine import make_engine, schema_missing
+from .engine import for_reads, make_engine, schema_missing
 from .errors import handle_http_exception
 from .models import Base
 from .readiness import outages
@@ -48,6 +48,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     event.listen(engine, "checkout", lambda *_: CHECKED_OUT.inc())
     event.listen(engine, "checkin", lambda *_: CHECKED_OUT.dec())
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["db_reads"] = sessionmaker(for_reads(engine), expire_on_commit=False)
     # The engine's pooled connections go with the app: tests build apps by the hundred, and
     # Python 3.13 warns about every SQLite connection left to the garbage collector.
     weakref.finalize(app, engine.dispose).atexit = False
@@ -63,19 +64,19 @@ def session() -> Session:
     if "db_session" not in g:
         if reason := outages(current_app).shedding("database"):  # 503 now, not after the bound
             raise unavailable(reason.startswith("schema"))
-        g.db_session = current_app.extensions["db"]()
+        # Safe methods (RFC 9110, 9.2.1) read without BEGIN (engine.for_reads), never commit.
+        reads = has_request_context() and request.method in SAFE_METHODS
+        g.db_session = current_app.extensions["db_reads" if reads else "db"]()
         deadline.begin()  # the request's DATABASE_TIMEOUT counts from here
-        # Safe methods (RFC 9110, 9.2.1) are closed, never committed: only writes pay for one.
-        if has_request_context() and request.method not in SAFE_METHODS:
+        if has_request_context() and not reads:
             after_this_request(commit_session)
     return g.db_session  # type: ignore[no-any-return]
 
 
 def commit() -> None:
-    """Commit a view's writes once it has made them, before its response is built: SQLite
-    lets one writer in at a time, from its first write to its commit (writes.idempotent
-    commits them itself, with the outcome). A versioned row changed since it was read is 412
-    only for a request that sent a precondition (RFC 9110, 13.1); writes.locked prevents it."""
+    """Commit a view's writes before its response is built: SQLite lets one writer in at a
+    time, from its first write to its commit (writes.idempotent commits them with the outcome).
+    A versioned row changed since it was read is 412 only for a request with a precondition."""
     try:
         session().flush() if g.get("commit_deferred") else session().commit()
     except StaleDataError:
@@ -85,8 +86,7 @@ def commit() -> None:
 
 
 def commit_session(response: Response) -> Response:
-    """after_this_request: commit what a successful view left uncommitted; an error status
-    commits nothing."""
+    """after_this_request: commit what a successful view left uncommitted (an error, nothing)."""
     opened: Session | None = g.get("db_session")
     if opened is None or response.status_code >= 400 or not opened.in_transaction():
         return response

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 import os
+import select
 import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import ConnectionPoolEntry, NullPool, StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from .deadline import Deadlines
 from .settings import Settings
@@ -20,8 +21,8 @@ UNDEFINED = ("42P01", "42703")  # PostgreSQL's undefined table and undefined col
 
 
 def make_engine(settings: Settings) -> Engine:
-    """An engine with a bounded pool that tests a connection before lending it; no connection
-    is opened here, so nothing crosses gunicorn's fork."""
+    """An engine with a bounded pool that tests a connection before lending it (PostgreSQL's:
+    bound_waits); no connection is opened here, so nothing crosses gunicorn's fork."""
     url = make_url(settings.DATABASE_URL)
     timeout = settings.DATABASE_CONNECT_TIMEOUT
     postgres = url.get_backend_name() != "sqlite"
@@ -59,18 +60,18 @@ def make_engine(settings: Settings) -> Engine:
 
 def bound_waits(engine: Engine, deadlines: Deadlines, connect_timeout: int) -> None:
     """Every connection the pool lends is watched until it comes back (deadline.py), and pinged
-    under that watch: SQLAlchemy's own pre-ping runs before any event, unwatched, and would
-    wait forever on a frozen server. A connection opened for a request gets no more time to
-    connect than the request has left (2 s at least: libpq's floor)."""
+    under that watch only if its socket has something to say (a server that closed it left an
+    end of file there; SQLAlchemy's pre-ping costs a round trip each time, unwatched). A new
+    connection gets no longer to connect than the request has left (libpq's floor: 2 s)."""
 
     def connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
         left = math.ceil(deadlines.remaining())
         params["connect_timeout"] = max(2, min(connect_timeout, left))
 
-    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         deadlines.arm(dbapi_connection)
-        if record.info.pop("fresh", False):
-            return  # just opened: it answered already
+        if quiet(dbapi_connection.pgconn.socket):
+            return
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error:
@@ -79,16 +80,49 @@ def bound_waits(engine: Engine, deadlines: Deadlines, connect_timeout: int) -> N
                 raise  # frozen: no time left to open another
             raise DisconnectionError("ping failed") from None  # the pool opens a new one
 
+    def execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+        """Outside a transaction (for_reads), a lone SELECT runs as is, and again on a new
+        connection if this one was dropped (SQLAlchemy's FAQ recipe); else BEGIN comes first."""
+        connection = context.root_connection
+        if not (driver := connection.connection.dbapi_connection).autocommit:
+            return False
+        if not getattr(context.compiled and context.compiled.statement, "is_select", False):
+            driver.autocommit = False
+            return False
+        try:
+            cursor.execute(statement, parameters)
+        except engine.dialect.loaded_dbapi.Error as error:
+            dropped = engine.dialect.is_disconnect(error, driver, cursor)
+            if not dropped or deadlines.remaining() <= 0:  # a frozen server is not asked twice
+                raise
+            connection.invalidate()
+            connection.rollback()
+            context.cursor = connection.connection.cursor()
+            context.cursor.execute(statement, parameters)
+        return True
+
     event.listen(engine, "do_connect", connect)
-    event.listen(engine, "connect", lambda _c, record: record.info.update(fresh=True))
     event.listen(engine, "checkout", checkout)
+    event.listen(engine, "do_execute", execute)
     event.listen(engine, "checkin", lambda connection, _r: deadlines.disarm(connection))
     event.listen(engine, "invalidate", lambda connection, *_: deadlines.disarm(connection))
 
 
+def for_reads(engine: Engine) -> Engine:
+    """A safe method's engine: PostgreSQL's runs lone SELECTs without BEGIN (bound_waits);
+    SQLite's driver does so itself, opening a transaction only before a write."""
+    autocommit = engine.dialect.name != "sqlite"
+    return engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+
+
+def quiet(fd: int) -> bool:
+    """Nothing to read on an idle connection's socket: the server has not closed it."""
+    (poller := select.poll()).register(fd, select.POLLIN)
+    return not poller.poll(0)
+
+
 def schema_missing(error: BaseException) -> bool:
-    """A driver error saying a table or column the code expects is missing (PostgreSQL's
-    SQLSTATE, SQLite's words): the migrations have not run."""
+    """A driver error saying a table or column is missing: the migrations have not run."""
     orig = getattr(error, "orig", error)
     return getattr(orig, "sqlstate", None) in UNDEFINED or str(orig).startswith("no such ")
 

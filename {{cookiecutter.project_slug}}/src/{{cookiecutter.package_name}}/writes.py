@@ -1,6 +1,7 @@
-"""Writes that are safe to race and to retry: a row read to be changed is locked until the
-commit, and a POST sent with an Idempotency-Key is carried out once, its first outcome
-replayed to every retry (draft-ietf-httpapi-idempotency-key-header)."""
+"""Writes that are safe to race and to retry: a change is one statement, conditioned on If-Match
+(the database's row lock serialises racing ones), and a POST sent with an Idempotency-Key is
+carried out once, its first outcome replayed to every retry
+(draft-ietf-httpapi-idempotency-key-header)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, make_response, request
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, String, cast, delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, Conflict, UnprocessableEntity
 
 from . import db
 from .context import SUBJECT
-from .models import Base, IdempotencyKey, as_utc, utcnow
+from .models import IdempotencyKey, as_utc, utcnow
 from .schemas import IDEMPOTENCY_KEY
 
-Row = TypeVar("Row", bound=Base)
 View = TypeVar("View", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
 # A first request that has not finished after this long is taken to have died with its
@@ -31,16 +31,13 @@ PURGE_BATCH = 100  # expired keys deleted per new key: bounded work, found by th
 NOT_REPLAYED = frozenset({"content-length", "set-cookie", "date"})
 
 
-def locked(model: type[Row], key: object) -> Row | None:
-    """The row, locked until the commit, so that concurrent writes to it take turns: the
-    second reads what the first wrote instead of failing its version check. PostgreSQL locks
-    the row (SELECT ... FOR UPDATE); SQLite has one writer, taken before the read."""
-    opened = db.session()
-    connection = opened.connection()
-    driver = connection.connection.dbapi_connection
-    if connection.dialect.name == "sqlite" and not getattr(driver, "in_transaction", True):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits up to SQLite's busy timeout
-    return opened.get(model, key, with_for_update=True, populate_existing=True)
+def if_match(version: Any) -> list[ColumnElement[bool]]:
+    """If-Match as a condition of the UPDATE or DELETE: the row's version is one of the strong
+    ETags sent, compared as text (none for `*`, or without the header). The statement changes
+    the row only if it holds, at the moment it changes it: no read, no lock in between."""
+    if not (tags := request.if_match) or tags.star_tag:
+        return []
+    return [cast(version, String).in_(tags.as_set())]
 
 
 def idempotent(view: View) -> View:

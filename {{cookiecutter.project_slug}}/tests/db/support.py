@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import ForeignKey, String, create_engine, func, make_url, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }} import db
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -128,3 +129,11 @@ def count(app: Flask) -> int:
     """Probe rows in the app's database."""
     with app.app_context():
         return db.session().scalar(select(func.count()).select_from(Probe)) or 0
+
+
+def terminate(url: str, pid: int) -> None:
+    """End a server session, as a restart or an idle timeout would, and wait until it is gone."""
+    admin = create_engine(url, poolclass=NullPool)
+    with admin.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    admin.dispose()

@@ -27,6 +27,23 @@ def test_a_safe_method_never_commits(hooked: Flask) -> None:
     assert count(hooked) == 0  # a GET that writes is a bug: its write is rolled back
 
 
+def test_a_safe_method_never_commits_on_postgresql(postgres_url: str) -> None:
+    """There a safe method reads outside a transaction (engine.for_reads): its write opens one,
+    which is rolled back all the same."""
+    app = create_app({"APP_ENV": "development", "DATABASE_URL": postgres_url})
+    probe_tables(app)
+
+    @app.route("/t")
+    def write() -> tuple[str, int]:
+        assert db.session().scalar(select(Probe.id)) is None  # a lone SELECT first
+        db.session().add(Probe(name="get"))
+        db.session().flush()
+        return "", 201
+
+    assert app.test_client().get("/t").status_code == 201
+    assert count(app) == 0
+
+
 @pytest.mark.parametrize("outcome", ["fail", "abort"])
 def test_an_error_response_commits_nothing(hooked: Flask, outcome: str) -> None:
     assert hooked.test_client().post(f"/t/{outcome}").status_code >= 400

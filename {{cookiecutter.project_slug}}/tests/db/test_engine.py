@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from {{ cookiecutter.package_name }}.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import ConfigError, Settings
+
+from .support import terminate
 
 
 def db_settings(url: str, **environ: str) -> Settings:
@@ -65,11 +66,8 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_on_checkout(postgres
     engine = make_engine(db_settings(postgres_url))
     with engine.connect() as connection:
         first = connection.scalar(text("SELECT pg_backend_pid()"))
-    admin = create_engine(postgres_url, poolclass=NullPool)
-    with admin.connect() as other:  # a restarted server, an idle timeout: the session is gone
-        other.execute(text(f"SELECT pg_terminate_backend({first})"))
-    admin.dispose()
-    with engine.connect() as connection:  # pinged at checkout, found dead, replaced: no error
+    terminate(postgres_url, first)  # a restarted server, an idle timeout: the session is gone
+    with engine.connect() as connection:  # its socket is readable: pinged, dead, replaced
         assert connection.scalar(text("SELECT pg_backend_pid()")) not in (None, first)
     engine.dispose()
 

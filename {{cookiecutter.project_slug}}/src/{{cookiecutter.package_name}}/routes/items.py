@@ -3,19 +3,17 @@ ETags on reads and If-Match on writes, every error as problem+json."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-import pydantic
 from flask import Response, current_app, jsonify, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.exceptions import BadRequest, NotFound, PreconditionFailed, UnsupportedMediaType
 
 from .. import db, writes
 from ..auth import requires
-from ..body import require_json_object
-from ..errors import reject
+from ..body import merge_patch, require_json_object
 from ..models import Item, utcnow
 from ..openapi import operation_id, problems, reads_headers, request_body, response_header, returns
 from ..schemas import (
@@ -53,11 +51,6 @@ ITEM = returns(ItemOut, "The item", headers=ETAG)
 NOT_MODIFIED = {"description": "The If-None-Match tag is current", "headers": ETAG}
 
 
-def cursors() -> URLSafeSerializer:
-    """Signed cursors: opaque to clients, and a tampered one fails to load."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="items-cursor")
-
-
 def represent(item: Item, status: int = 200) -> Response:
     """The item as JSON with its ETag, which changes whenever the item does; a 304 has no body."""
     response = Response() if status == 304 else jsonify(item.to_dict())
@@ -66,19 +59,17 @@ def represent(item: Item, status: int = 200) -> Response:
     return response
 
 
-def find(item_id: int, *, to_change: bool = False) -> Item:
-    """The item, or 404; one to change is locked until the commit, so that concurrent writes
-    take turns instead of failing each other's version check."""
-    item = writes.locked(Item, item_id) if to_change else db.session().get(Item, item_id)
-    if item is None:
+def find(item_id: int) -> Item:
+    """The item, or 404."""
+    if (item := db.session().get(Item, item_id)) is None:
         raise NotFound(f"There is no item {item_id}.")
     return item
 
 
-def check_if_match(item: Item) -> None:
-    """A write that names the version it read fails with 412 once that version is gone."""
-    if request.if_match and not request.if_match.contains(str(item.version)):
-        raise PreconditionFailed("The item has changed since that ETag was issued.")
+def unchanged(item_id: int) -> NoReturn:
+    """A write matched no row: no such item (404), or its If-Match names a gone version (412)."""
+    find(item_id)
+    raise PreconditionFailed("The item has changed since that ETag was issued.")
 
 
 @bp.post("", responses={201: CREATED, **problems(400, 409, 413, 415, 422, 503)})
@@ -102,16 +93,16 @@ def create_item(body: ItemIn) -> Response:
 @requires("items:read")
 def list_items(query: ItemsQuery) -> dict[str, Any]:
     """List items in id order, a page at a time (keyset pagination behind an opaque cursor)."""
-    after = 0
-    if query.cursor is not None:
+    after, cursors = 0, URLSafeSerializer(current_app.config["SECRET_KEY"], salt="items-cursor")
+    if query.cursor is not None:  # signed: opaque to clients, and a tampered one fails to load
         try:
-            after = cursors().loads(query.cursor)
+            after = cursors.loads(query.cursor)
         except BadData:
             raise BadRequest("The cursor is malformed or was tampered with.") from None
     statement = select(Item).where(Item.id > after).order_by(Item.id).limit(query.limit + 1)
     items = list(db.session().scalars(statement))
     page = items[: query.limit]
-    next_cursor = cursors().dumps(page[-1].id) if len(items) > query.limit else None
+    next_cursor = cursors.dumps(page[-1].id) if len(items) > query.limit else None
     return {"items": [item.to_dict() for item in page], "next_cursor": next_cursor}
 
 
@@ -136,19 +127,11 @@ def update_item(path: ItemPath) -> Response:
     """Change an item with a JSON merge patch (RFC 7396); null restores a default."""
     if request.mimetype not in MERGE_PATCH:
         raise UnsupportedMediaType("Send application/merge-patch+json.")
-    item = find(path.item_id, to_change=True)
-    fields = ItemIn.model_fields
-    merged = {field: getattr(item, field) for field in fields} | request.get_json()
-    try:  # null removes a field, so its default applies; an unknown one stays to be refused
-        changes = ItemIn.model_validate(
-            {k: v for k, v in merged.items() if v is not None or k not in fields}
-        )
-    except pydantic.ValidationError as error:
-        reject(error)
-    check_if_match(item)  # after the content is known to be valid: a bad patch is 422 either way
-    for field, value in changes:
-        setattr(item, field, value)
-    item.updated_at = utcnow()  # always an UPDATE, so even a no-op patch checks the version
+    # One UPDATE, after the patch is validated (a bad one is 422 either way): writes.if_match.
+    changes = merge_patch(ItemIn) | {"version": Item.version + 1, "updated_at": utcnow()}
+    statement = update(Item).where(Item.id == path.item_id, *writes.if_match(Item.version))
+    if (item := db.session().scalar(statement.values(changes).returning(Item))) is None:
+        unchanged(path.item_id)
     db.commit()
     return represent(item)
 
@@ -158,8 +141,8 @@ def update_item(path: ItemPath) -> Response:
 @requires("items:write")
 def delete_item(path: ItemPath) -> tuple[str, int]:
     """Delete an item; with If-Match, only if it is still the version the client saw."""
-    item = find(path.item_id, to_change=True)
-    check_if_match(item)
-    db.session().delete(item)
+    statement = delete(Item).where(Item.id == path.item_id, *writes.if_match(Item.version))
+    if db.session().scalar(statement.returning(Item.id)) is None:
+        unchanged(path.item_id)
     db.commit()
     return "", 204
