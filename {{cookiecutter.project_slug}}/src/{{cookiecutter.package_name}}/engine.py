@@ -31,10 +31,8 @@ def make_engine(settings: Settings) -> Engine:
         # The driver's timeout is SQLite's busy_timeout: a writer waits that long for the lock.
         options["connect_args"] = {"timeout": settings.DATABASE_TIMEOUT, "check_same_thread": False}
     else:
-        # Also through PgBouncer in transaction mode (pooler/, README: "A connection pooler"):
-        # it accepts this option (track_extra_parameters) and applies the same setting itself;
-        # psycopg's prepared statements are PgBouncer's to map (max_prepared_statements); and
-        # nothing here holds session state (no SET, advisory lock, LISTEN or temporary table).
+        # PgBouncer in transaction mode (README: "A connection pooler") applies this timeout
+        # itself; nothing here holds session state (no SET, advisory lock, LISTEN, temp table).
         statement_timeout = settings.DATABASE_STATEMENT_TIMEOUT_MS
         options["connect_args"] = {
             "connect_timeout": timeout,
@@ -136,10 +134,8 @@ def make_directory_for(url: URL) -> None:
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers work beside the writer; SQLite leaves foreign keys off unless asked."""
-    cursor = dbapi_connection.cursor()
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+        dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
 def forget_pool_after_fork(engine: Engine) -> None:
