@@ -214,11 +214,12 @@ def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> 
             "-p",
             "no:cacheprovider",
             # Two workers, as the bake's make test runs on CI's two CPUs: the suite mostly waits
-            # on the servers it starts, and those waits overlap.
+            # on the servers it starts, and those waits overlap. loadgroup, as make test: a
+            # module sharing one server runs on one worker.
             "-n",
             "2",
             "--dist",
-            "worksteal",
+            "loadgroup",
             "--cov",
             "-W",
             "error",

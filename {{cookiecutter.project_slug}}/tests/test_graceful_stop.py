@@ -17,7 +17,9 @@ import requests
 
 from .running import SLOW_STARTED, Failure, Load, production, wait_until
 
-pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+# Real processes: `make test-fast` leaves them out. One module-scoped server serves every
+# test here: `make test` runs them all on one worker, which starts it once.
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("graceful_stop")]
 
 THREADS = 4  # GUNICORN_THREADS default: slow requests enough to fill a worker
 GRACEFUL_TIMEOUT = 20  # GUNICORN_GRACEFUL_TIMEOUT default, seconds
