@@ -214,12 +214,11 @@ def test_generated_test_suite(project: Path, request: pytest.FixtureRequest) -> 
             "-p",
             "no:cacheprovider",
             # Two workers, as the bake's make test runs on CI's two CPUs: the suite mostly waits
-            # on the servers it starts, and those waits overlap. loadgroup, as make test: a
-            # module sharing one server runs on one worker.
+            # on the servers it starts, and those waits overlap.
             "-n",
             "2",
             "--dist",
-            "loadgroup",
+            "worksteal",
             "--cov",
             "-W",
             "error",

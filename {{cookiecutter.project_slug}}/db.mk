@@ -21,7 +21,7 @@ TEST_DB_COMPOSE = SECRET_KEY=$${SECRET_KEY:-unused} POSTGRES_PASSWORD=$${POSTGRE
 test-postgres: $(STAMP)  ## the test suite against compose's throw-away PostgreSQL (test-db)
 	$(TEST_DB_COMPOSE) up --detach --wait test-db
 	TEST_DATABASE_URL=postgresql://test:test@127.0.0.1:$(TEST_DB_PORT)/test \
-	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term; \
+	  $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term; \
 	  status=$$?; $(TEST_DB_COMPOSE) rm --force --stop test-db; exit $$status
 
 dev: migrate

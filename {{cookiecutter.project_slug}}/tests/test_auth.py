@@ -33,9 +33,6 @@ PROBE = "/test/auth"
 Wrong = tuple[dict[str, Any], dict[str, Any] | None]  # claims to change, a key to sign with
 # The tests that meet the provider start it (node): real processes, left out of `make test-fast`.
 PROVIDER = pytest.mark.server
-# One module-scoped provider serves them: `make test` runs them all on one worker, which starts
-# it once.
-pytestmark = pytest.mark.xdist_group("auth")
 
 
 @pytest.fixture(scope="module")

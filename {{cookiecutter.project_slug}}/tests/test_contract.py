@@ -21,9 +21,7 @@ from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 from .provider import AUDIENCE, Provider, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
-# Real processes: `make test-fast` leaves them out. One module-scoped server serves every
-# test here: `make test` runs them all on one worker, which starts it once.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("contract")]
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 # Request hooks, where the project has any (one Idempotency-Key per create; none stores nothing).

@@ -17,9 +17,7 @@ import requests
 
 from .running import SLOW_STARTED, Failure, Load, production, wait_until
 
-# Real processes: `make test-fast` leaves them out. One module-scoped server serves every
-# test here: `make test` runs them all on one worker, which starts it once.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("graceful_stop")]
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 THREADS = 4  # GUNICORN_THREADS default: slow requests enough to fill a worker
 GRACEFUL_TIMEOUT = 20  # GUNICORN_GRACEFUL_TIMEOUT default, seconds

@@ -20,9 +20,7 @@ from .raw import raw_exchange
 from .running import production
 from .servers import Server
 
-# Real processes: `make test-fast` leaves them out. One module-scoped server serves every
-# test here: `make test` runs them all on one worker, which starts it once.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("raw_http")]
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 PROBLEM_JSON = "application/problem+json"
 MAX_CONTENT_LENGTH = 1024 * 1024  # the default

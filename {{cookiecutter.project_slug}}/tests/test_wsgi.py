@@ -14,9 +14,7 @@ from flask import Flask
 
 from .servers import PACKAGE_DIR, SECRET, Server, add_route, copy_project, free_port, run, serve
 
-# Real processes: `make test-fast` leaves them out. `make test` runs the module on one worker,
-# which starts the shared server once.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("wsgi")]
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 PROD_ENV = {
     "APP_ENV": "production",

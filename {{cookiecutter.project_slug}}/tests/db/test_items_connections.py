@@ -13,9 +13,7 @@ from ..servers import Server
 from .support import migrate
 from .test_items_concurrency import gunicorn
 
-# Real processes: `make test-fast` leaves them out. One module-scoped server serves every
-# test here: `make test` runs them all on one worker, which starts it once.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("items_connections")]
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 
 @pytest.fixture(scope="module")
