@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,36 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker and url.startswith("postgres") and (Path(__file__).parent / "db").is_dir():
         support = importlib.import_module(".db.support", __package__)  # a service with one
         os.environ["TEST_DATABASE_URL"] = support.worker_database(url, worker)
+
+
+# `make test-fast` leaves out the tests marked `server`: those that start a program (gunicorn,
+# the dev server, an interpreter, node, kubectl, promtool, a browser). A test that starts one
+# unmarked fails here, naming it, so the edit loop stays free of start-ups. A fork of the test
+# process itself is not a program: it runs the test's own code, in milliseconds.
+STARTS = frozenset({"subprocess.Popen", "os.posix_spawn", "os.exec", "os.spawn", "os.system"})
+_running: list[pytest.Item] = []  # the test being set up, run or torn down, if not marked
+
+
+def refuse_unmarked_starts(event: str, args: tuple[object, ...]) -> None:
+    if event in STARTS and _running:
+        program = args[1] if len(args) > 1 else args[0]  # the command line, or the program
+        raise RuntimeError(
+            f"{_running[0].nodeid} starts a process ({program!r}): mark it "
+            "@pytest.mark.server, or its module pytestmark = pytest.mark.server"
+        )
+
+
+sys.addaudithook(refuse_unmarked_starts)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    if item.get_closest_marker("server") is None:
+        _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,8 @@ from .servers import free_port
 ITEM = {"name": "widget", "quantity": 1}
 PROBE = "/test/auth"
 Wrong = tuple[dict[str, Any], dict[str, Any] | None]  # claims to change, a key to sign with
+# The tests that meet the provider start it (node): real processes, left out of `make test-fast`.
+PROVIDER = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,7 @@ def failures(reason: str) -> float:
     return REGISTRY.get_sample_value("auth_failures_total", {"reason": reason}) or 0.0
 
 
+@PROVIDER
 def test_a_client_credentials_token_writes_and_reads(app: Flask, provider: Provider) -> None:
     client = app.test_client()
     token = provider.token()
@@ -82,6 +85,7 @@ def test_a_client_credentials_token_writes_and_reads(app: Flask, provider: Provi
     assert client.get(PROBE, headers=bearer(provider.token("items:read"))).status_code == 200
 
 
+@PROVIDER
 def test_no_token_is_401_with_a_bare_bearer_challenge(app: Flask) -> None:
     before = failures("missing")
     response = app.test_client().post(PROBE, json=ITEM)
@@ -92,6 +96,7 @@ def test_no_token_is_401_with_a_bare_bearer_challenge(app: Flask) -> None:
     assert failures("missing") == before + 1
 
 
+@PROVIDER
 def test_a_read_token_cannot_write(app: Flask, provider: Provider) -> None:
     response = app.test_client().post(
         PROBE, json=ITEM, headers=bearer(provider.token("items:read"))
@@ -102,6 +107,7 @@ def test_a_read_token_cannot_write(app: Flask, provider: Provider) -> None:
     assert response.mimetype == "application/problem+json"
 
 
+@PROVIDER
 def test_a_token_without_scopes_cannot_read(app: Flask, provider: Provider) -> None:
     response = app.test_client().get(PROBE, headers=bearer(provider.token("")))
     assert response.status_code == 403
@@ -157,6 +163,7 @@ FORGED = {
 }
 
 
+@PROVIDER
 @pytest.mark.parametrize("case", FORGED)
 def test_a_wrong_token_is_401_invalid_token(app: Flask, provider: Provider, case: str) -> None:
     before = failures(FORGED[case])
@@ -182,6 +189,7 @@ MALFORMED = {
 }
 
 
+@PROVIDER
 @pytest.mark.parametrize("header", MALFORMED.values(), ids=MALFORMED)
 def test_a_malformed_token_is_401_never_500(app: Flask, header: str) -> None:
     response = app.test_client().get(PROBE, headers={"Authorization": header})
@@ -189,17 +197,20 @@ def test_a_malformed_token_is_401_never_500(app: Flask, header: str) -> None:
     assert response.mimetype == "application/problem+json"
 
 
+@PROVIDER
 def test_two_authorization_headers_are_400(app: Flask, provider: Provider) -> None:
     token = provider.token()
     headers = [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
     assert app.test_client().get(PROBE, headers=headers).status_code == 400
 
 
+@PROVIDER
 def test_a_token_in_the_query_string_is_ignored(app: Flask, provider: Provider) -> None:
     response = app.test_client().get(PROBE, query_string={"access_token": provider.token()})
     assert response.status_code == 401
 
 
+@PROVIDER
 def test_health_and_docs_need_no_token(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
@@ -207,6 +218,7 @@ def test_health_and_docs_need_no_token(app: Flask) -> None:
     assert client.get("/openapi.json").status_code == 200
 
 
+@PROVIDER
 def test_random_kids_fetch_the_key_set_a_handful_of_times(provider: Provider) -> None:
     app = secured_app(provider.issuer, OIDC_KEYS_REFRESH=60)
     client = app.test_client()
@@ -219,6 +231,7 @@ def test_random_kids_fetch_the_key_set_a_handful_of_times(provider: Provider) ->
     assert keys.fetches - before <= 1
 
 
+@PROVIDER
 def test_keys_rotate_at_the_provider(tmp_path: Path) -> None:
     node_modules()
     first, second, third = new_key(), new_key(), new_key()
@@ -245,6 +258,7 @@ def test_keys_rotate_at_the_provider(tmp_path: Path) -> None:
         rotating.stop()
 
 
+@PROVIDER
 def test_cached_keys_outlive_the_provider(tmp_path: Path) -> None:
     node_modules()
     going = Provider(tmp_path, [new_key()]).start()

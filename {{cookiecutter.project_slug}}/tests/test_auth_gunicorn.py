@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from .provider import AUDIENCE, Provider, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
+pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
+
 # A route declared as the example's are (which the README's first-day steps replace).
 PROBE_ROUTE = """from flask import Blueprint
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,28 @@ PROD_ENV = {
 GRACEFUL_TIMEOUT = 20  # gunicorn.conf.py's GUNICORN_GRACEFUL_TIMEOUT default: SIGTERM's bound
 
 
-@pytest.fixture
-def gunicorn(tmp_path: Path) -> Iterator[Server]:
+@contextmanager
+def production(workdir: Path) -> Iterator[Server]:
     """gunicorn -c gunicorn.conf.py on a free port, $HOME unwritable as in a container."""
-    package_dir = copy_project(tmp_path)
+    package_dir = copy_project(workdir)
     add_route(package_dir, "boom", "1 / 0")
     add_route(package_dir, "frozen", '{"objects": __import__("gc").get_freeze_count()}')
     env = {**PROD_ENV, "HOME": "/nonexistent", "XDG_RUNTIME_DIR": ""}
-    with serve(tmp_path, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env, free_port()) as server:
+    with serve(workdir, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env, free_port()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that only send it requests (each start costs a second)."""
+    with production(tmp_path_factory.mktemp("gunicorn")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_gunicorn(tmp_path: Path) -> Iterator[Server]:
+    """A server of the test's own, for one that reads its whole log or stops it."""
+    with production(tmp_path) as server:
         yield server
 
 
@@ -66,7 +81,8 @@ def test_no_debugger_under_gunicorn(gunicorn: Server) -> None:
     assert "Traceback" not in response.text
 
 
-def test_logs_are_json_with_request_ids_and_no_startup_errors(gunicorn: Server) -> None:
+def test_logs_are_json_with_request_ids_and_no_startup_errors(own_gunicorn: Server) -> None:
+    gunicorn = own_gunicorn
     response = requests.get(
         f"{gunicorn.url}/healthz?x=%22quoted%22",
         headers={"X-Request-ID": "trace-7", "User-Agent": 'a"b'},

@@ -37,16 +37,26 @@ def writer(tmp_path: Path) -> Flask:
 
 
 def locked(app: Flask, release_after: float) -> tuple[int, float, str]:
-    """POST /w while another connection holds the write lock for `release_after` seconds."""
+    """POST /w while another connection holds the write lock for `release_after` seconds, or
+    until the answer if that comes first (the answer cannot have waited for a later release)."""
     path = app.extensions["db"].kw["bind"].url.database
     locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     locker.execute("BEGIN IMMEDIATE")  # another process's long write transaction
-    timer = threading.Timer(release_after, locker.execute, ["ROLLBACK"])
+    release = threading.Lock()
+
+    def rollback() -> None:
+        with release:
+            if locker.in_transaction:
+                locker.execute("ROLLBACK")
+
+    timer = threading.Timer(release_after, rollback)
     timer.start()
     started = time.monotonic()
     response = app.test_client().post("/w")
     waited = time.monotonic() - started
+    timer.cancel()
     timer.join()
+    rollback()
     locker.close()
     return response.status_code, waited, response.headers.get("Retry-After", "")
 

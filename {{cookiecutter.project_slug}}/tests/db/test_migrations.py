@@ -102,6 +102,7 @@ def alembic_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.server
 def test_a_downgrade_that_would_drop_rows_refuses_unless_forced(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as connection:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig
@@ -32,6 +33,15 @@ OLDEST, NEWEST = 30, 37
 VERSIONS = tuple(f"1.{minor}" for minor in range(OLDEST, NEWEST + 1))
 
 Serves = Callable[[str], bool]
+
+# kubernetes_validate reads and parses its schema files (a version's definitions alone are
+# megabytes of JSON) and lists its versions again on every validate() call: most of the chain's
+# time. They do not change while the tests run, and validating only reads them; validate() looks
+# both up in its module at each call, so caching them there is all it takes.
+kubernetes_validate.utils.schema_contents = functools.cache(
+    kubernetes_validate.utils.schema_contents
+)
+kubernetes_validate.utils.all_versions = functools.cache(kubernetes_validate.utils.all_versions)
 
 
 class ChainError(Exception):

@@ -15,6 +15,8 @@ import yaml
 
 from .objects import Object, find
 
+pytestmark = pytest.mark.server  # kubectl and promtool: `make test-fast` leaves them out
+
 HERE = Path(__file__).parent
 # Series the dashboard may read: the service's (metrics.py, db.py), kube-state-metrics' and the
 # kubelet's cAdvisor's, as kube-prometheus-stack scrapes them.

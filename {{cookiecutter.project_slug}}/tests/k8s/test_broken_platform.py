@@ -17,6 +17,8 @@ from .chain import PROJECT, render, schema_problems
 from .objects import Object, find
 from .platform import immutable, platform
 
+pytestmark = pytest.mark.server  # kubectl renders: `make test-fast` leaves them out
+
 HOSTNAME = {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname"}
 PLATFORM: dict[str, Row] = {
     "spread-twice-on-hostname": (

@@ -10,6 +10,8 @@ from .breaking import DROP, POD, WEB, Row, broken, cases
 from .objects import Object
 from .policy import policy_problems
 
+pytestmark = pytest.mark.server  # kubectl renders: `make test-fast` leaves them out
+
 POLICY: dict[str, Row] = {
     "no-liveness": ("Deployment", {WEB + "livenessProbe": DROP}, "no livenessProbe"),
     "no-readiness": ("Deployment", {WEB + "readinessProbe": DROP}, "no readinessProbe"),

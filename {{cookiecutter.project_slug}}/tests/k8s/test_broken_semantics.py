@@ -10,6 +10,8 @@ from .breaking import DROP, POD, WEB, Row, broken, cases
 from .chain import Serves, semantic_problems
 from .objects import Object
 
+pytestmark = pytest.mark.server  # kubectl renders: `make test-fast` leaves them out
+
 SEMANTIC: dict[str, Row] = {
     "service-selects-nothing": (
         "Service",

@@ -25,6 +25,7 @@ def test_yamllint_rejects_a_duplicate_key(sources: Path) -> None:
     assert any("key-duplicates" in problem for problem in lint(sources))
 
 
+@pytest.mark.server
 def test_rendering_fails_on_a_missing_resource(sources: Path) -> None:
     kustomization = sources / "base" / "kustomization.yaml"
     kustomization.write_text(kustomization.read_text().replace("- service.yaml", "- services.yaml"))
@@ -32,6 +33,7 @@ def test_rendering_fails_on_a_missing_resource(sources: Path) -> None:
         render(sources, "prod")
 
 
+@pytest.mark.server
 def test_rendering_fails_on_a_patch_for_nothing(sources: Path) -> None:
     prod = sources / "overlays" / "prod"
     (prod / "stateful.yaml").write_text(
@@ -48,6 +50,7 @@ def broken(objects: list[Object], kind: str) -> Object:
     return copy.deepcopy(find(objects, kind)[0])
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(
     ("kind", "api_version", "gone"),
     [
@@ -79,12 +82,14 @@ def test_a_removed_api_version_fails_even_where_it_was_once_served() -> None:
     ]
 
 
+@pytest.mark.server
 def test_strict_schemas_reject_an_unknown_field(prod: list[Object]) -> None:
     deployment = broken(prod, "Deployment")
     deployment["spec"]["template"]["spec"]["containers"][0]["livenessprobe"] = {}
     assert any("livenessprobe" in problem for problem in schema_problems([deployment]))
 
 
+@pytest.mark.server
 def test_schemas_reject_a_wrong_type(prod: list[Object]) -> None:
     deployment = broken(prod, "Deployment")
     deployment["spec"]["revisionHistoryLimit"] = "five"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .chain import K8S, NEWEST, OLDEST, VERSIONS, Serves, lint, schema_problems, semantic_problems
@@ -27,27 +29,32 @@ def test_every_version_from_the_oldest_to_the_newest_is_checked() -> None:
     assert len(VERSIONS) == NEWEST - OLDEST + 1
 
 
+@pytest.mark.server
 def test_every_object_passes_strict_schemas(objects: list[Object]) -> None:
     assert objects
     assert schema_problems(objects) == []
 
 
+@pytest.mark.server
 def test_nothing_the_api_server_or_the_service_would_trip_over(
     objects: list[Object], serves: Serves
 ) -> None:
     assert semantic_problems(objects, serves) == []
 
 
+@pytest.mark.server
 def test_every_pod_meets_the_security_policy(objects: list[Object], overlay: str) -> None:
     assert policy_problems(objects, production=overlay != "dev") == []
 
 
+@pytest.mark.server
 def test_routes_monitoring_egress_secrets_and_migrations_agree(
     objects: list[Object], overlay: str
 ) -> None:
     assert platform(objects, production=overlay != "dev") == []
 
 
+@pytest.mark.server
 def test_production_keeps_two_pods_unless_one_owns_the_volume(
     objects: list[Object], overlay: str
 ) -> None:
@@ -61,6 +68,7 @@ def test_production_keeps_two_pods_unless_one_owns_the_volume(
         assert min_replicas(objects, deployment) >= 2
 
 
+@pytest.mark.server
 def test_config_and_secrets_are_hashed_so_a_change_rolls_the_pods(objects: list[Object]) -> None:
     mounted = [c for c in find(objects, "ConfigMap") if "grafana_dashboard" not in str(c)]
     for obj in [*mounted, *find(objects, "Secret")]:
@@ -68,6 +76,7 @@ def test_config_and_secrets_are_hashed_so_a_change_rolls_the_pods(objects: list[
     assert len(mounted) == 1
 
 
+@pytest.mark.server
 def test_each_pod_environment_passes_the_services_own_validation(objects: list[Object]) -> None:
     for _, template in pod_templates(objects):
         if template["metadata"]["labels"].get("app.kubernetes.io/component") == "pooler":
