@@ -13,6 +13,8 @@ from .chain import Serves, render, semantic_problems
 from .objects import Object, find, selects
 from .platform import admits
 
+pytestmark = pytest.mark.server  # kubectl renders the overlays
+
 STORED = "postgresql://app:p%40ss@db.internal:5432/app?sslmode=require"
 
 
