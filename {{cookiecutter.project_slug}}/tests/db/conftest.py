@@ -25,6 +25,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """As database_url, shared by a module's tests: for those that assert only on what they
+    wrote, so one server per module serves them (a server start-up costs about a second)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.sqlite3'}"
+        migrate(url)
+        yield url
+        return
+    with fresh_postgres(service_url(require_postgres())) as url:
+        migrate(url)
+        yield url
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A migrated, empty PostgreSQL database (skipped, or failed under REQUIRE_POSTGRES=1,

@@ -4,6 +4,8 @@ TEST_DATABASE_URL points at a server (`make test-postgres`); migrations applied 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,8 +54,17 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """alembic upgrade head, as compose's `migrate` service does."""
-    command.upgrade(alembic_config(url), "head")
+    """alembic upgrade head, as compose's `migrate` service does; once per process for SQLite."""
+    path = make_url(url).database if url.startswith("sqlite:///") else None
+    if path is None or Path(path).exists():
+        command.upgrade(alembic_config(url), "head")
+        return
+    if not HEAD.exists():
+        command.upgrade(alembic_config(f"sqlite:///{HEAD}"), "head")
+    shutil.copyfile(HEAD, path)
+
+
+HEAD = Path((MIGRATED := tempfile.TemporaryDirectory(prefix="migrated-")).name) / "head.sqlite3"
 
 
 @contextmanager

@@ -59,6 +59,13 @@ def gunicorn(tmp_path: Path, database_url: str) -> Iterator[Server]:
     assert not [word for word in BROKEN if word in logs], logs[-3000:]
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[Server]:
+    """One gunicorn for the module's tests on each database: each asserts on its own items."""
+    with gunicorn(tmp_path_factory.mktemp("gunicorn"), module_database_url) as server:
+        yield server
+
+
 def all_items(url: str) -> list[dict[str, object]]:
     """Every item, following the cursor."""
     items, cursor = [], None
@@ -70,28 +77,29 @@ def all_items(url: str) -> list[dict[str, object]]:
             return items
 
 
-def test_concurrent_writes_are_all_stored(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
+def test_concurrent_writes_are_all_stored(server: Server) -> None:
+    before = len(all_items(server.url))
 
-        def write(n: int) -> int:
-            with requests.Session() as http:
-                body: dict[str, str | int] = {"name": f"item-{n}", "quantity": n % 100}
-                return http.post(f"{server.url}/api/items", json=body, timeout=30).status_code
+    def write(n: int) -> int:
+        with requests.Session() as http:
+            body: dict[str, str | int] = {"name": f"item-{n}", "quantity": n % 100}
+            return http.post(f"{server.url}/api/items", json=body, timeout=30).status_code
 
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            statuses = Counter(pool.map(write, range(WRITES)))
-        assert statuses == {201: WRITES}
-        names = {item["name"] for item in all_items(server.url)}
-        assert names == {f"item-{n}" for n in range(WRITES)}
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = Counter(pool.map(write, range(WRITES)))
+    assert statuses == {201: WRITES}
+    items = all_items(server.url)
+    assert len(items) == before + WRITES
+    names = {item["name"] for item in items if str(item["name"]).startswith("item-")}
+    assert names == {f"item-{n}" for n in range(WRITES)}
 
 
-def test_of_two_writers_with_one_etag_exactly_one_wins(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
-        for round_ in range(5):
-            body = {"name": f"r{round_}"}
-            created = requests.post(f"{server.url}/api/items", json=body, timeout=10)
-            statuses = race(f"{server.url}{created.headers['Location']}", created.headers["ETag"])
-            assert statuses == {200: 1, 412: 5}, statuses
+def test_of_two_writers_with_one_etag_exactly_one_wins(server: Server) -> None:
+    for round_ in range(5):
+        body = {"name": f"r{round_}"}
+        created = requests.post(f"{server.url}/api/items", json=body, timeout=10)
+        statuses = race(f"{server.url}{created.headers['Location']}", created.headers["ETag"])
+        assert statuses == {200: 1, 412: 5}, statuses
 
 
 def race(url: str, etag: str, writers: int = 6) -> Counter[int]:

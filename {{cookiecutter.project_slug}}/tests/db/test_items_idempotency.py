@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.context import SUBJECT
 from {{ cookiecutter.package_name }}.models import IdempotencyKey, Item, utcnow
 
+from ..servers import Server
 from .support import migrate
 from .test_items_concurrency import all_items, gunicorn
 
@@ -28,40 +30,50 @@ pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them 
 REPLAYED = ("Location", "ETag", "Content-Type")
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[Server]:
+    """One gunicorn for the module's tests on each database: each asserts on its own items."""
+    with gunicorn(tmp_path_factory.mktemp("gunicorn"), module_database_url) as server:
+        yield server
+
+
 def post(url: str, body: dict[str, Any], key: str) -> requests.Response:
     return requests.post(
         f"{url}/api/items", json=body, headers={"Idempotency-Key": key}, timeout=60
     )
 
 
-def test_a_retry_replays_the_first_outcome(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
-        first = post(server.url, {"name": "once"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')
-        again = [post(server.url, {"name": "once"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')]
-        again.append(post(server.url, {"name": "once"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"'))
-        assert first.status_code == 201
-        for retry in again:
-            assert (retry.status_code, retry.content) == (201, first.content)
-            assert [retry.headers[h] for h in REPLAYED] == [first.headers[h] for h in REPLAYED]
-            assert retry.headers["Idempotent-Replayed"] == "true"
-        assert "Idempotent-Replayed" not in first.headers
-        assert [item["name"] for item in all_items(server.url)] == ["once"]
+def test_a_retry_replays_the_first_outcome(server: Server) -> None:
+    before = all_items(server.url)  # the module's earlier tests' items
+    first = post(server.url, {"name": "once"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')
+    again = [post(server.url, {"name": "once"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')]
+    again.append(post(server.url, {"name": "once"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"'))
+    assert first.status_code == 201
+    for retry in again:
+        assert (retry.status_code, retry.content) == (201, first.content)
+        assert [retry.headers[h] for h in REPLAYED] == [first.headers[h] for h in REPLAYED]
+        assert retry.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert [item["name"] for item in all_items(server.url)] == [
+        *(item["name"] for item in before),
+        "once",
+    ]
 
-        other = post(server.url, {"name": "other"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')
-        assert other.status_code == 422
-        assert other.headers["Content-Type"] == "application/problem+json"
-        assert "Idempotency-Key" in other.json()["detail"]
-        assert post(server.url, {"name": "x"}, "k" * 256).status_code == 400
-        assert len(all_items(server.url)) == 1
+    other = post(server.url, {"name": "other"}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')
+    assert other.status_code == 422
+    assert other.headers["Content-Type"] == "application/problem+json"
+    assert "Idempotency-Key" in other.json()["detail"]
+    assert post(server.url, {"name": "x"}, "k" * 256).status_code == 400
+    assert len(all_items(server.url)) == len(before) + 1
 
 
-def test_a_failed_create_is_not_kept(tmp_path: Path, database_url: str) -> None:
+def test_a_failed_create_is_not_kept(server: Server) -> None:
     """An error wrote nothing, so the key is free: the same request may be tried again."""
-    with gunicorn(tmp_path, database_url) as server:
-        assert post(server.url, {"name": "taken"}, "k0").status_code == 201
-        assert post(server.url, {"name": "taken"}, "k1").status_code == 409
-        requests.delete(f"{server.url}/api/items/1", timeout=10)
-        assert post(server.url, {"name": "taken"}, "k1").status_code == 201
+    created = post(server.url, {"name": "taken"}, "k0")
+    assert created.status_code == 201
+    assert post(server.url, {"name": "taken"}, "k1").status_code == 409
+    requests.delete(f"{server.url}{created.headers['Location']}", timeout=10)
+    assert post(server.url, {"name": "taken"}, "k1").status_code == 201
 
 
 def all_at_once(url: str, body: dict[str, Any], key: str, senders: int = 8) -> list[Any]:
@@ -76,15 +88,15 @@ def all_at_once(url: str, body: dict[str, Any], key: str, senders: int = 8) -> l
         return list(pool.map(send, range(senders)))
 
 
-def test_concurrent_retries_create_once(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
-        for round_ in range(5):
-            answers = all_at_once(server.url, {"name": f"raced-{round_}"}, f"race-{round_}")
-            statuses = Counter(answer.status_code for answer in answers)
-            assert set(statuses) <= {201, 409}, statuses  # 409: the first was in flight
-            assert statuses[201] >= 1, statuses
-            assert len({a.content for a in answers if a.status_code == 201}) == 1
-        assert len(all_items(server.url)) == 5
+def test_concurrent_retries_create_once(server: Server) -> None:
+    before = len(all_items(server.url))
+    for round_ in range(5):
+        answers = all_at_once(server.url, {"name": f"raced-{round_}"}, f"race-{round_}")
+        statuses = Counter(answer.status_code for answer in answers)
+        assert set(statuses) <= {201, 409}, statuses  # 409: the first was in flight
+        assert statuses[201] >= 1, statuses
+        assert len({a.content for a in answers if a.status_code == 201}) == 1
+    assert len(all_items(server.url)) == before + 5
 
 
 def test_a_retry_while_the_first_is_in_flight_is_409(tmp_path: Path, postgres_url: str) -> None:

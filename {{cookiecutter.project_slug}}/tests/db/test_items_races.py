@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,6 +18,13 @@ from .test_items_concurrency import gunicorn
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
 WRITERS = 20
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[Server]:
+    """One gunicorn for the module's tests on each database: each asserts on its own items."""
+    with gunicorn(tmp_path_factory.mktemp("gunicorn"), module_database_url) as server:
+        yield server
 
 
 def create(server: Server, name: str) -> str:
@@ -42,39 +49,36 @@ def at_once(*requests_: tuple[str, str, dict[str, int] | None]) -> list[requests
         return list(pool.map(send, requests_))
 
 
-def test_unconditional_patches_take_turns(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
-        for round_ in range(3):
-            url = create(server, f"raced-{round_}")
-            answers = at_once(*[("PATCH", url, {"quantity": n}) for n in range(WRITERS)])
-            assert Counter(a.status_code for a in answers) == {200: WRITERS}, [
-                a.text for a in answers if a.status_code != 200
-            ]
-            final = requests.get(url, timeout=10)
-            # Each writer saw its own write land: the last one's quantity is what is stored.
-            assert final.json()["quantity"] in range(WRITERS)
-            assert final.headers["ETag"] == f'"{WRITERS + 1}"'  # every write incremented it
+def test_unconditional_patches_take_turns(server: Server) -> None:
+    for round_ in range(3):
+        url = create(server, f"raced-{round_}")
+        answers = at_once(*[("PATCH", url, {"quantity": n}) for n in range(WRITERS)])
+        assert Counter(a.status_code for a in answers) == {200: WRITERS}, [
+            a.text for a in answers if a.status_code != 200
+        ]
+        final = requests.get(url, timeout=10)
+        # Each writer saw its own write land: the last one's quantity is what is stored.
+        assert final.json()["quantity"] in range(WRITERS)
+        assert final.headers["ETag"] == f'"{WRITERS + 1}"'  # every write incremented it
 
 
-def test_a_delete_racing_patches_is_never_412(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
-        for round_ in range(3):
-            url = create(server, f"deleted-{round_}")
-            calls = [("PATCH", url, {"quantity": n}) for n in range(WRITERS - 1)]
-            answers = at_once(*calls[:10], ("DELETE", url, None), *calls[10:])
-            statuses = Counter(a.status_code for a in answers)
-            assert statuses[204] == 1, statuses
-            assert set(statuses) <= {200, 204, 404}, statuses  # a PATCH after the DELETE: 404
-            assert requests.get(url, timeout=10).status_code == 404
+def test_a_delete_racing_patches_is_never_412(server: Server) -> None:
+    for round_ in range(3):
+        url = create(server, f"deleted-{round_}")
+        calls = [("PATCH", url, {"quantity": n}) for n in range(WRITERS - 1)]
+        answers = at_once(*calls[:10], ("DELETE", url, None), *calls[10:])
+        statuses = Counter(a.status_code for a in answers)
+        assert statuses[204] == 1, statuses
+        assert set(statuses) <= {200, 204, 404}, statuses  # a PATCH after the DELETE: 404
+        assert requests.get(url, timeout=10).status_code == 404
 
 
-def test_a_stale_if_match_is_still_412(tmp_path: Path, database_url: str) -> None:
-    with gunicorn(tmp_path, database_url) as server:
-        url = create(server, "conditional")
-        etag = requests.get(url, timeout=10).headers["ETag"]
-        requests.patch(url, json={"quantity": 2}, headers={"Content-Type": MERGE}, timeout=10)
-        stale = requests.patch(
-            url, json={"quantity": 3}, headers={"Content-Type": MERGE, "If-Match": etag}, timeout=10
-        )
-        assert stale.status_code == 412
-        assert requests.delete(url, headers={"If-Match": etag}, timeout=10).status_code == 412
+def test_a_stale_if_match_is_still_412(server: Server) -> None:
+    url = create(server, "conditional")
+    etag = requests.get(url, timeout=10).headers["ETag"]
+    requests.patch(url, json={"quantity": 2}, headers={"Content-Type": MERGE}, timeout=10)
+    stale = requests.patch(
+        url, json={"quantity": 3}, headers={"Content-Type": MERGE, "If-Match": etag}, timeout=10
+    )
+    assert stale.status_code == 412
+    assert requests.delete(url, headers={"If-Match": etag}, timeout=10).status_code == 412
