@@ -55,9 +55,11 @@ class Metered:
         assert statuses == [200] * n
 
 
-@pytest.fixture
-def metered(tmp_path: Path) -> Iterator[Metered]:
-    """gunicorn as in production, recycling workers quickly, with metrics on a free port."""
+@pytest.fixture(scope="module")
+def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Metered]:
+    """gunicorn as in production, recycling workers quickly, with metrics on a free port; one
+    for the module (each test counts from what it found)."""
+    tmp_path = tmp_path_factory.mktemp("metered")
     copy_project(tmp_path)
     port, directory = free_port(), tmp_path / "metrics"
     directory.mkdir()
