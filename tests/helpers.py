@@ -67,16 +67,25 @@ def borrow_template_venv(project: Path) -> None:
 def run(
     cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command; fail with its output if it exits non-zero."""
-    result = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """Run a command; fail with its output if it exits non-zero or outlives `timeout`."""
+    try:
+        result = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # what it printed so far says where it hung
+        said = [
+            o.decode(errors="replace") if isinstance(o, bytes) else o or ""
+            for o in (exc.stdout, exc.stderr)
+        ]
+        pytest.fail(
+            f"{' '.join(cmd)} ran past {timeout} s:\n{said[0][-20000:]}\n{said[1][-20000:]}"
+        )
     assert result.returncode == 0, (
         f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
     )

@@ -52,6 +52,9 @@ def gunicorn(tmp_path: Path, database_url: str) -> Iterator[Server]:
         "DATABASE_URL": database_url,
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "4",
+        # These tests are about what the database stores, not capacity: 16 writers on 8 threads
+        # queue, and on a busy machine overload.py would shed some of them (a clean 503).
+        "GUNICORN_QUEUE_TIMEOUT_MS": "0",
     }
     with serve(tmp_path, ["-m", "gunicorn", "-c", "gunicorn.conf.py"], env, free_port()) as server:
         yield server
