@@ -65,6 +65,22 @@ def test_gunicorn_gthread_parks_and_wakes_connections_as_worker_py_does(gthread:
         )
 
 
+def test_gunicorn_gthread_accept_counts_a_connection_and_is_quiet_when_none_waits(
+    gthread: Any,
+) -> None:
+    queued: list[Any] = []
+    gthread.enqueue_req = queued.append
+    gthread.sockets[0].setblocking(False)  # as set_accept_enabled(True) leaves it
+    with socket.create_connection(gthread.sockets[0].getsockname()):
+        gthread.accept(gthread.sockets[0])
+        gthread.accept(gthread.sockets[0])  # nothing waits: EAGAIN, swallowed
+        assert (gthread.nr_conns, len(queued)) == (1, 1), (
+            "gunicorn's gthread accept() no longer counts each connection in nr_conns, or no "
+            "longer swallows EAGAIN: worker.Worker.set_accept_enabled cannot empty the backlog"
+        )
+        queued[0].sock.close()
+
+
 def test_gunicorn_gthread_runs_handle_for_each_queued_request_on_its_pool(gthread: Any) -> None:
     served: list[Any] = []
     gthread.tpool, conn = ThreadPoolExecutor(1), object()

@@ -32,6 +32,12 @@ class Listener:
     def setblocking(self, flag: bool) -> None:
         self.sock.setblocking(flag)
 
+    def accept(self) -> tuple[socket.socket, object]:
+        return self.sock.accept()
+
+    def getsockname(self) -> object:
+        return self.sock.getsockname()
+
     def close(self) -> None:
         self.sock.close()
 
@@ -60,6 +66,22 @@ def test_draining_worker_closes_its_listeners(worker: Worker, listener: Listener
     worker.set_accept_enabled(False)
     assert listener.sock.fileno() == -1
     assert worker.sockets == []
+
+
+def test_draining_worker_serves_the_connections_the_kernel_took_before_it_closes(
+    worker: Worker, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections made between the SIGTERM and the close wait in the listener's backlog:
+    closing the listener would reset them, so the draining worker takes them first."""
+    taken: list[TConn] = []
+    monkeypatch.setattr(worker, "enqueue_req", taken.append)
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]  # type: ignore[arg-type]
+    worker.alive = False
+    worker.set_accept_enabled(False)
+    assert (len(taken), worker.nr_conns, listener.sock.fileno()) == (3, 3, -1)
+    for conn, client in zip(taken, clients, strict=True):
+        conn.sock.close()
+        client.close()
 
 
 def test_busy_worker_keeps_its_listeners(worker: Worker, listener: Listener) -> None:

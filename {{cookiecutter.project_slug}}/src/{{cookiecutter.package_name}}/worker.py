@@ -95,11 +95,16 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
         On SIGTERM the master closes its listeners, but each worker still holds a copy while it
         drains, so the kernel keeps accepting connections nobody will answer and resets them
-        later. Closing the copies makes new connections fail fast (refused) instead.
+        later. Closing the copies makes new connections fail fast (refused) instead. The ones
+        the kernel took between the signal and now are served first: closing resets them.
         """
         super().set_accept_enabled(enabled)
         if not enabled and not self.alive:
             for listener in self.sockets:
+                taken = -1
+                while taken != self.nr_conns:  # accept() counts each one; it ends at EAGAIN
+                    taken = self.nr_conns
+                    self.accept(listener)
                 listener.close()
             self.sockets.clear()
 
