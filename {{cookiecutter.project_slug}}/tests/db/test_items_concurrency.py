@@ -4,7 +4,6 @@ one winner per ETag, and no database connection shared across the fork."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from ..servers import SECRET, Server, copy_project, free_port, serve
+from ..together import at_once
 
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
@@ -107,16 +107,12 @@ def test_of_two_writers_with_one_etag_exactly_one_wins(server: Server) -> None:
 
 def race(url: str, etag: str, writers: int = 6) -> Counter[int]:
     """PATCH `url` from several threads at once, all naming the same ETag (one is a no-op)."""
-    barrier = threading.Barrier(writers)
 
     def patch(quantity: int) -> int:
-        with requests.Session() as http:
-            barrier.wait()
-            body, headers = {"quantity": quantity}, {"If-Match": etag}
-            return http.patch(url, json=body, headers=headers, timeout=30).status_code
+        body, headers = {"quantity": quantity}, {"If-Match": etag}
+        return requests.patch(url, json=body, headers=headers, timeout=30).status_code
 
-    with ThreadPoolExecutor(max_workers=writers) as pool:
-        return Counter(pool.map(patch, range(writers)))
+    return Counter(at_once(patch, range(writers)))
 
 
 def test_workers_never_share_a_database_session(tmp_path: Path, postgres_url: str) -> None:

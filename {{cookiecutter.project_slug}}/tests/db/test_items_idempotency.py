@@ -4,7 +4,6 @@ first is in flight is 409; expired keys are forgotten, and purged a few at a tim
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from {{ cookiecutter.package_name }}.context import SUBJECT
 from {{ cookiecutter.package_name }}.models import IdempotencyKey, Item, utcnow
 
 from ..servers import Server
+from ..together import at_once
 from .support import migrate
 from .test_items_concurrency import all_items, gunicorn
 
@@ -78,14 +78,7 @@ def test_a_failed_create_is_not_kept(server: Server) -> None:
 
 def all_at_once(url: str, body: dict[str, Any], key: str, senders: int = 8) -> list[Any]:
     """The same POST from several threads, released together."""
-    barrier = threading.Barrier(senders)
-
-    def send(_: int) -> requests.Response:
-        barrier.wait()
-        return post(url, body, key)
-
-    with ThreadPoolExecutor(max_workers=senders) as pool:
-        return list(pool.map(send, range(senders)))
+    return at_once(lambda _: post(url, body, key), range(senders))
 
 
 def test_concurrent_retries_create_once(server: Server) -> None:

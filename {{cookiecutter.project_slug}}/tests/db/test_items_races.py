@@ -3,15 +3,14 @@ take turns, and none is answered 412, which RFC 9110 keeps for a precondition th
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from ..servers import Server
+from ..together import at_once
 from .support import MERGE
 from .test_items_concurrency import gunicorn
 
@@ -34,25 +33,18 @@ def create(server: Server, name: str) -> str:
     return f"{server.url}{created.headers['Location']}"
 
 
-def at_once(*requests_: tuple[str, str, dict[str, int] | None]) -> list[requests.Response]:
-    """Send every (method, url, body) from its own thread, all released together."""
-    barrier = threading.Barrier(len(requests_))
-
-    def send(call: tuple[str, str, dict[str, int] | None]) -> requests.Response:
-        method, url, body = call
-        with requests.Session() as http:
-            barrier.wait()
-            headers = {"Content-Type": MERGE} if body is not None else {}
-            return http.request(method, url, json=body, headers=headers, timeout=60)
-
-    with ThreadPoolExecutor(max_workers=len(requests_)) as pool:
-        return list(pool.map(send, requests_))
+def send(call: tuple[str, str, dict[str, int] | None]) -> requests.Response:
+    """One (method, url, body) on a connection of its own."""
+    method, url, body = call
+    headers = {"Content-Type": MERGE} if body is not None else {}
+    with requests.Session() as http:
+        return http.request(method, url, json=body, headers=headers, timeout=30)
 
 
 def test_unconditional_patches_take_turns(server: Server) -> None:
     for round_ in range(3):
         url = create(server, f"raced-{round_}")
-        answers = at_once(*[("PATCH", url, {"quantity": n}) for n in range(WRITERS)])
+        answers = at_once(send, [("PATCH", url, {"quantity": n}) for n in range(WRITERS)])
         assert Counter(a.status_code for a in answers) == {200: WRITERS}, [
             a.text for a in answers if a.status_code != 200
         ]
@@ -66,7 +58,7 @@ def test_a_delete_racing_patches_is_never_412(server: Server) -> None:
     for round_ in range(3):
         url = create(server, f"deleted-{round_}")
         calls = [("PATCH", url, {"quantity": n}) for n in range(WRITERS - 1)]
-        answers = at_once(*calls[:10], ("DELETE", url, None), *calls[10:])
+        answers = at_once(send, [*calls[:10], ("DELETE", url, None), *calls[10:]])
         statuses = Counter(a.status_code for a in answers)
         assert statuses[204] == 1, statuses
         assert set(statuses) <= {200, 204, 404}, statuses  # a PATCH after the DELETE: 404
