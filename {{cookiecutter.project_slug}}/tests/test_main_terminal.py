@@ -36,12 +36,19 @@ class Terminal:
         self.thread.start()
 
     def read(self) -> None:
-        while self.process.poll() is None or select.select([self.primary], [], [], 0.2)[0]:
-            if select.select([self.primary], [], [], 0.2)[0]:
-                try:
+        try:
+            while self.process.poll() is None or select.select([self.primary], [], [], 0.2)[0]:
+                if select.select([self.primary], [], [], 0.2)[0]:
                     self.shown += os.read(self.primary, 65536)
-                except OSError:  # the process closed the terminal
-                    return
+        except OSError:  # the process closed the terminal
+            return
+
+    def close(self) -> None:
+        """Close the terminal once its reader is done: a descriptor closed under the reader
+        would fail its select(), or read whatever file next takes that number."""
+        stop(self.process)
+        self.thread.join(10)
+        os.close(self.primary)
 
     def text(self) -> str:
         return self.shown.decode(errors="replace")
@@ -69,8 +76,7 @@ def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, str, Path]]:
     try:
         yield shown, f"http://127.0.0.1:{port}", probe
     finally:
-        stop(shown.process)
-        os.close(shown.primary)
+        shown.close()
 
 
 def wait_for_body(url: str, needle: str, timeout: float = 30) -> None:
