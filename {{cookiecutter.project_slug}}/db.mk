@@ -17,7 +17,7 @@ migration: $(STAMP)  ## a new revision from the models: make migration m="add or
 TEST_DB_COMPOSE = SECRET_KEY=$${SECRET_KEY:-unused} POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-unused} \
   TEST_DB_PORT=$(TEST_DB_PORT) docker compose --profile test
 
-# As make test, on one worker per CPU: each PostgreSQL test makes a database of its own.
+# As make test, on two workers per CPU: each PostgreSQL test makes a database of its own.
 test-postgres: $(STAMP)  ## the test suite against compose's throw-away PostgreSQL (test-db)
 	$(TEST_DB_COMPOSE) up --detach --wait test-db
 	TEST_DATABASE_URL=postgresql://test:test@127.0.0.1:$(TEST_DB_PORT)/test \
