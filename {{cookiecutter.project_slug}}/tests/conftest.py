@@ -35,7 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`make test`'s workers (`-n auto`): two per CPU this process may use. Most tests wait on
     a server they started, so one worker per CPU leaves the CPUs idle a third of the time."""
-    return 2 * usable_cpus()
+    cpus, _why = usable_cpus()
+    return 2 * cpus
 
 
 # `make test-fast` leaves out the tests marked `server`: those that start a program (gunicorn,
