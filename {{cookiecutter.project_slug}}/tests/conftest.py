@@ -32,6 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["TEST_DATABASE_URL"] = support.worker_database(url, worker)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown where it is not loaded
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`make test`'s workers (`-n auto`): two per CPU this process may use. Most tests wait on
     a server they started, so one worker per CPU leaves the CPUs idle a third of the time."""
@@ -99,3 +100,9 @@ def things_app() -> Flask:
     """A production-like app (errors answered, not propagated) with the tests' own JSON write
     route, POST /test/things (things.py)."""
     return add_things(create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False}))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that start a program run first: they are the long ones, and the many short
+    ones then fill each worker's end instead of one long test finishing alone."""
+    items.sort(key=lambda item: item.get_closest_marker("server") is None)

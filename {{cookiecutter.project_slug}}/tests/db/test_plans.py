@@ -26,7 +26,8 @@ pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them 
 def replay_route_tests(url: str, report: Path) -> list[dict[str, object]]:
     """The route tests on the database at `url`, with the plans plugin; what it checked."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
-    env |= {"TEST_DATABASE_URL": url, REPORT: str(report)}
+    # Only the plans plugin: xdist, coverage and hypothesis's plugins would cost a second here.
+    env |= {"TEST_DATABASE_URL": url, REPORT: str(report), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.db.plans"]
     result = subprocess.run(
         [*argv, "tests/routes"],
