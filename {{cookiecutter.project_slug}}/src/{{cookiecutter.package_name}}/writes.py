@@ -51,6 +51,7 @@ def idempotent(view: View) -> View:
             return make_response(view(*args, **kwargs))
         if not re.fullmatch(IDEMPOTENCY_KEY, key):
             raise BadRequest(f"{HEADER} must be 1 to 255 visible ASCII characters.")
+        db.session()  # the claim's own session then keeps the request's bound and its 503s
         if (stored := claim(key, fingerprint())) is not None:
             return stored
         g.commit_deferred = True  # db.commit() flushes; the outcome commits with the writes
