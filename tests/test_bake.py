@@ -7,9 +7,11 @@ import json
 import os
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .docker_support import BASE_IMAGE, require_engine
 from .helpers import BIN, DEPENDABOT, TEMPLATE, WORKFLOW, bake, run, schema_check, unrendered
@@ -163,6 +165,25 @@ def test_github_files_match_their_schemas(project: Path) -> None:
     for schema, files in ((WORKFLOW, workflows), (DEPENDABOT, [dependabot])):
         result = schema_check(schema, *files)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_bounded_dependency_is_bumped_on_its_own(project: Path) -> None:
+    """A runtime dependency bounded below its next release (for an internal the service relies
+    on) gets a Dependabot group of its own, so its bump is a pull request of its own."""
+    if not (project / ".github").exists():
+        return  # ci=none: no Dependabot
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    bounded = {
+        re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower()
+        for spec in pyproject["project"]["dependencies"]
+        if "<" in spec
+    }
+    updates = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())["updates"]
+    (pip,) = [update for update in updates if update["package-ecosystem"] == "pip"]
+    groups = pip["groups"]
+    assert bounded, "no bounded dependency: the test would prove nothing"
+    assert all(groups.get(name, {}).get("patterns") == [name] for name in bounded), groups
+    assert bounded <= set(groups["python"]["exclude-patterns"]), groups["python"]
 
 
 def test_ruff_check(project: Path) -> None:
