@@ -169,9 +169,20 @@ def rules_and_dashboards(objects: list[Object]) -> Iterator[str]:
             yield f"{name_of(config)}: no grafana_dashboard label: the sidecar skips it"
 
 
+def wired(objects: list[Object], *, production: bool) -> Iterator[str]:
+    """Production has a way in and is watched: a component left out of the overlay would
+    otherwise pass every check above, which only judge what is there."""
+    if production and not find(objects, "HTTPRoute") and not find(objects, "Ingress"):
+        yield "no HTTPRoute or Ingress: nothing routes traffic in (component gateway or ingress)"
+    for kind in ("ServiceMonitor", "PrometheusRule") if production else ():
+        if not find(objects, kind):
+            yield f"no {kind}: production is not monitored (component monitoring)"
+
+
 def platform(objects: list[Object], *, production: bool) -> list[str]:
     """Every check of this module."""
     return [
+        *wired(objects, production=production),
         *lifecycle(objects, production=production),
         *migrations(objects),
         *edge(objects),

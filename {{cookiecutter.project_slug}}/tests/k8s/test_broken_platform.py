@@ -154,6 +154,23 @@ def test_a_configured_endpoint_without_its_egress_rule_is_caught(
     assert any("no NetworkPolicy lets the pods out" in p for p in platform(kept, production=True))
 
 
+@pytest.mark.parametrize(
+    ("dropped", "message"),
+    [
+        (("HTTPRoute",), "nothing routes traffic in"),
+        (("ServiceMonitor",), "no ServiceMonitor"),
+        (("PrometheusRule",), "no PrometheusRule"),
+    ],
+    ids=["no-way-in", "no-scrapes", "no-alerts"],
+)
+def test_a_component_left_out_of_prod_is_caught(
+    prod: list[Object], dropped: tuple[str, ...], message: str
+) -> None:
+    kept = [o for o in prod if o["kind"] not in dropped]
+    assert len(kept) < len(prod)
+    assert any(message in p for p in platform(kept, production=True))
+
+
 def test_removing_the_scrape_policy_is_caught(prod: list[Object]) -> None:
     kept = [o for o in prod if not o["metadata"]["name"].endswith("-scrape")]
     assert any("admits scrapes" in p for p in platform(kept, production=True))
