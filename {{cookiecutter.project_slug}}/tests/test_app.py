@@ -1,13 +1,18 @@
-"""The factory: configuration applied, every blueprint registered, ProxyFix only when asked."""
+"""The factory: configuration applied, every blueprint registered, ProxyFix only when asked, and
+the middlewares in the order the README's request-path table gives."""
 
 from __future__ import annotations
+
+import re
+from functools import partial
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.app import create_app, middlewares
+from {{ cookiecutter.package_name }}.settings import Settings
 
-from .servers import PACKAGE_DIR
+from .servers import PACKAGE_DIR, PROJECT
 
 ROUTES = PACKAGE_DIR / "routes"
 
@@ -40,3 +45,22 @@ def test_proxy_fix_trusts_the_configured_hops() -> None:
     assert isinstance(app.wsgi_app, ProxyFix)
     response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_the_readme_lists_the_middlewares_in_their_order() -> None:
+    """Every middleware on (behind a proxy, metrics and shedding on), named as the README's
+    request-path table names them, outermost first."""
+    settings = Settings.from_env(
+        {},
+        APP_ENV="testing",
+        TRUSTED_PROXY_COUNT=1,
+        METRICS_PORT=9464,
+        GUNICORN_QUEUE_TIMEOUT_MS=500,
+    )
+    package = f"{PACKAGE_DIR.name}."
+    stack = []
+    for layer in middlewares(settings):
+        made = layer.func if isinstance(layer, partial) else layer
+        stack.append(f"{made.__module__.removeprefix(package)}.{made.__qualname__}")
+    readme = (PROJECT / "README.md").read_text()
+    assert re.findall(r"^\| `wsgi_app` \| `([\w.]+)` \|", readme, re.MULTILINE) == stack
