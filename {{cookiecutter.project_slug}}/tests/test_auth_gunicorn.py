@@ -1,14 +1,17 @@
 """Tokens under real gunicorn (two workers, as in production) from the real local provider:
-the API answers a client-credentials token and refuses the rest, the access log names the
-token's subject and never the token, and the refusals are counted (tests/test_contract.py
-fuzzes the contract with a token)."""
+the API answers a client-credentials token and refuses the rest (every forged and malformed
+token of tests/test_auth.py, and two Authorization headers), the access log names the token's
+subject and never the token, and the refusals are counted (tests/test_contract.py fuzzes the
+contract with a token)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from .provider import AUDIENCE, Provider, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
+from .test_auth import FORGED, MALFORMED, forged
 
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
 
@@ -83,6 +87,19 @@ def test_tokens_under_gunicorn(live: tuple[Server, str], provider: Provider) -> 
         assert created.status_code == 201, created.text
         assert requests.post(items, json={"name": f"b{n}"}, timeout=10).status_code == 401
     assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    wrong = {case: f"Bearer {forged(provider, case)}" for case in FORGED} | MALFORMED
+    # gunicorn itself refuses a header line past limit_request_field_size (8190 bytes): 431,
+    # before the app, so it is not counted.
+    oversized = requests.post(
+        items, json={}, headers={"Authorization": wrong.pop("ten_kilobytes")}, timeout=10
+    )
+    assert oversized.status_code == 431
+    for case, header in wrong.items():
+        refused = requests.post(items, json={}, headers={"Authorization": header}, timeout=10)
+        assert (refused.status_code, refused.headers["Content-Type"]) == (
+            401,
+            "application/problem+json",
+        ), (case, refused.text)
 
     stdout, stderr = server.logs()
     access = [json.loads(line) for line in (stdout + stderr).splitlines() if '"path"' in line]
@@ -95,4 +112,23 @@ def test_tokens_under_gunicorn(live: tuple[Server, str], provider: Provider) -> 
     families = text_string_to_metric_families(requests.get(metrics, timeout=10).text)
     family = next(f for f in families if f.name == "auth_failures")
     counted = {s.labels["reason"]: s.value for s in family.samples if s.name.endswith("_total")}
-    assert counted == {"missing": 4.0}
+    expected = Counter(FORGED.values())
+    assert {reason: counted.get(reason, 0) for reason in expected} == expected
+    assert counted["missing"] >= 4
+    assert sum(counted.values()) == 4 + len(wrong)
+    assert twice_authorized(server, token) == 400
+
+
+def twice_authorized(server: Server, token: str) -> int:
+    """The status of a request with two Authorization headers (requests sends one)."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    try:
+        connection.putrequest("POST", "/test/auth")
+        for _ in range(2):
+            connection.putheader("Authorization", f"Bearer {token}")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", "2")
+        connection.endheaders(b"{}")
+        return connection.getresponse().status
+    finally:
+        connection.close()
