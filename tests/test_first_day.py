@@ -1,8 +1,9 @@
 """The edits every owner makes, made as the generated README says: its "Adding a resource"
 section is followed block by block on a fresh bake (remove the example's routes and tests, add
 customers and their orders: models, `make migration`, shapes, routes, tests, `make openapi`),
-and its own `make test` and `make lint` must pass. The section is the script, so the docs cannot
-drift from the code."""
+and its own `make test` and `make lint` must pass; then "Adding a setting" and "Adding a
+middleware" (a setting, the middleware that sends it, its test), on every bake. The sections are
+the script, so the docs cannot drift from the code."""
 
 from __future__ import annotations
 
@@ -19,14 +20,19 @@ from .helpers import bake
 
 pytestmark = pytest.mark.slow
 
-SECTION = "### Adding a resource"
-BLOCK = re.compile(r"^```(?P<kind>sh|python)\n(?P<body>.*?)^```$", re.S | re.M)
-TARGET = re.compile(r"# (?P<path>\S+)(?P<append> \(add to the end\))?$")
+RESOURCE = "### Adding a resource"
+SETTING, MIDDLEWARE = "### Adding a setting", "### Adding a middleware"  # every bake has these
+BLOCK = re.compile(r"^```(?P<kind>sh|python|markdown)\n(?P<body>.*?)^```$", re.S | re.M)
+# `# path`, `# path (add to the end)` or `# path (add after the line starting "...")`.
+TARGET = re.compile(
+    r"# (?P<path>\S+)(?: \(add (?:(?P<end>to the end)"
+    r'|(?P<side>before|after) the line starting "(?P<anchor>.+)")\))?'
+)
 
 
 @dataclass
 class Step:
-    """One block of the section: a shell script, or a file to create or extend."""
+    """One block of a section: a shell script, or a file to create or extend."""
 
     kind: str
     body: str
@@ -37,24 +43,46 @@ class Step:
             return
         first, _, rest = self.body.partition("\n")
         target = TARGET.fullmatch(first)
-        assert target, f"a python block must name its file on its first line: {first!r}"
+        assert target, f"a {self.kind} block must name its file on its first line: {first!r}"
         path = project / target["path"]
-        if target["append"]:
+        if target["side"]:
+            after = target["side"] == "after"
+            path.write_text(insert(path.read_text(), rest, target["anchor"], after=after))
+        elif target["end"]:
             path.write_text(path.read_text() + rest)
         else:
             assert not path.exists(), f"{path} exists: the README says to create it"
             path.write_text(rest)
 
 
-def steps(readme: str) -> list[Step]:
+def insert(text: str, lines: str, anchor: str, *, after: bool) -> str:
+    """`lines` put before or after the one line that starts (past its indent) with `anchor`,
+    indented as it is: the README shows them unindented, so that they parse (ruff formats them)."""
+    old = text.splitlines(keepends=True)
+    found = [n for n, line in enumerate(old) if line.lstrip(" ").startswith(anchor)]
+    assert len(found) == 1, f"{len(found)} lines start with {anchor!r}: the README means one"
+    indent = old[found[0]][: len(old[found[0]]) - len(old[found[0]].lstrip(" "))]
+    new = [indent + line if line.strip() else line for line in lines.splitlines(keepends=True)]
+    at = found[0] + after
+    return "".join(old[:at] + new + old[at:])
+
+
+def steps(readme: str, heading: str) -> list[Step]:
     """The section's blocks, in order."""
-    section = readme.split(SECTION, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    section = readme.split(heading, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     return [Step(m["kind"], m["body"]) for m in BLOCK.finditer(section)]
 
 
-def run(command: list[str], project: Path) -> subprocess.CompletedProcess[str]:
+def package_of(project: Path) -> str:
+    """The bake's import name, as the generator was told it."""
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    return str(answers["package_name"])
+
+
+def run(command: list[str], project: Path, **variables: str) -> subprocess.CompletedProcess[str]:
     """Run as the user would, in the project, with no test-runner variables leaking in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    env.update(variables)
     result = subprocess.run(
         command, cwd=project, env=env, capture_output=True, text=True, timeout=1800, check=False
     )
@@ -71,10 +99,8 @@ def run(command: list[str], project: Path) -> subprocess.CompletedProcess[str]:
 )
 def test_replacing_the_example_with_customers_and_orders(tmp_path: Path, database: str) -> None:
     project = bake(tmp_path, database=database)
-    package = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"][
-        "package_name"
-    ]
-    script = steps((project / "README.md").read_text())
+    package = package_of(project)
+    script = steps((project / "README.md").read_text(), RESOURCE)
     assert [step.kind for step in script].count("sh") >= 3, "remove, migrate, and the checks"
     for step in script:  # the last one runs make openapi, make test and make lint
         step.apply(project)
@@ -97,3 +123,30 @@ def test_replacing_the_example_with_customers_and_orders(tmp_path: Path, databas
         project,
     )
     assert readiness.stdout.strip() == "{'database': 'ok'}"
+    add_a_setting_and_a_middleware(project, package)
+
+
+@pytest.mark.xdist_group("first-day-none")
+def test_a_setting_and_a_middleware_on_the_stateless_bake(tmp_path: Path) -> None:
+    project = bake(tmp_path, database="none")
+    add_a_setting_and_a_middleware(project, package_of(project))
+
+
+def add_a_setting_and_a_middleware(project: Path, package: str) -> None:
+    """Follow both sections (the last block runs `make lint` and the new tests), then ask the
+    app built from the environment, as a process is, whether its answers carry the header."""
+    for heading in (SETTING, MIDDLEWARE):
+        script = steps((project / "README.md").read_text(), heading)
+        assert script, f"{heading}: no blocks"
+        for step in script:
+            step.apply(project)
+    assert script[-1].kind == "sh", "the middleware's section ends with its checks"
+    assert (project / "tests" / "test_served.py").exists()
+    ask = (
+        f"from {package}.app import create_app\n"
+        "client = create_app({'APP_ENV': 'testing'}).test_client()\n"
+        "print(client.get('/healthz').headers.getlist('X-Served-By'))"
+    )
+    served = run([".venv/bin/python", "-c", ask], project, SERVED_BY="eu-west-1")
+    assert served.stdout.strip() == "['eu-west-1']"
+    assert run([".venv/bin/python", "-c", ask], project).stdout.strip() == "[]"
