@@ -52,10 +52,11 @@ def port_of(server: Server) -> int:
     return int(urlsplit(server.url).port or 0)
 
 
-def healthy(url: str) -> bool:
-    """Whether GET /healthz answers 200 within 2 s."""
+def serving(url: str) -> bool:
+    """Whether a request thread answers within 2 s: GET /test/work, not a probe (probes have
+    threads of their own, so they answer while every request thread is held)."""
     try:
-        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+        return requests.get(f"{url}/test/work", timeout=2).status_code == 200
     except requests.RequestException:
         return False
 
@@ -87,7 +88,7 @@ def health_with(server: Server, count: int, *, dribble: bool) -> list[float | No
         accepted = wait_until(lambda: tcp_listeners(port).get("127.0.0.1") == 0, 10)
         assert accepted, "the workers did not accept the slow connections"
         latencies = probe_health(server.url, PROBES)
-    assert wait_until(lambda: healthy(server.url), TIMEOUT), "no recovery once the clients left"
+    assert wait_until(lambda: serving(server.url), TIMEOUT), "no recovery once the clients left"
     return latencies
 
 
