@@ -1,12 +1,12 @@
-"""Helpers for tests/test_hardening.py: gunicorn started from a bake as production starts it,
-load-generating client threads, and figures read from /proc."""
+"""Helpers for tests/test_hardening.py (load and memory) and tests/test_pooler.py: gunicorn
+started from a bake as production starts it, load-generating client threads, and figures read
+from /proc."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -123,16 +123,6 @@ class Gunicorn:
         out, err = self.stdout.read_text()[-4000:], self.stderr.read_text()[-4000:]
         return f"stdout:\n{out}\nstderr:\n{err}"
 
-    def log_size(self) -> int:
-        """Bytes written to stdout so far: an offset for `stdout_since`."""
-        return self.stdout.stat().st_size
-
-    def stdout_since(self, offset: int) -> str:
-        """What the service wrote to stdout after `offset`."""
-        with self.stdout.open("rb") as stream:
-            stream.seek(offset)
-            return stream.read().decode(errors="replace")
-
 
 @contextmanager
 def gunicorn(project: Path, env: dict[str, str], name: str = "gunicorn") -> Iterator[Gunicorn]:
@@ -208,31 +198,6 @@ def rss_kib(pid: int) -> int:
         return 0
     line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), "")
     return int(line.split()[1]) if line else 0
-
-
-def tcp_listeners(port: int) -> dict[str, int]:
-    """Every address listening on a TCP `port` (from /proc/net/tcp{,6}), with its accept backlog.
-
-    For a listening socket the kernel reports the connections waiting to be accept()ed as its
-    rx_queue, so a backlog of 0 means the workers have taken every connection made so far.
-    """
-    found = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                address, port_hex = fields[1].rsplit(":", 1)
-                if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: TCP_LISTEN
-                    found[decode_address(address)] = int(fields[4].split(":")[1], 16)
-    return found
-
-
-def decode_address(hex_address: str) -> str:
-    """/proc/net/tcp's address (host byte order, 32-bit words) as text."""
-    words = (hex_address[i : i + 8] for i in range(0, len(hex_address), 8))
-    raw = b"".join(bytes.fromhex(word)[::-1] for word in words)
-    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
-    return socket.inet_ntop(family, raw)
 
 
 @dataclass
@@ -317,43 +282,3 @@ class Load:
         if not health and response.status_code == 201 and created:
             return None
         return "status", f"{response.status_code} {response.text[:200]}"
-
-
-class SlowClients:
-    """`count` connections that send nothing, or that dribble a header that never ends."""
-
-    HEADER = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"x" * 300
-    INTERVAL = 0.2  # seconds between two bytes on each dribbling connection
-
-    def __init__(self, port: int, count: int, *, dribble: bool) -> None:
-        self.port, self.count, self.dribble = port, count, dribble
-        self.sockets: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._drip, daemon=True)
-
-    def __enter__(self) -> SlowClients:
-        for _ in range(self.count):
-            self.sockets.append(socket.create_connection(("127.0.0.1", self.port), timeout=5))
-        if self.dribble:
-            self._send(0)  # the first byte, before anyone measures
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
-        for sock in self.sockets:
-            sock.close()
-
-    def _send(self, index: int) -> None:
-        for sock in self.sockets:
-            with suppress(OSError):
-                sock.send(self.HEADER[index : index + 1])
-
-    def _drip(self) -> None:
-        """One more byte on every connection each INTERVAL, until stopped or out of header."""
-        for index in range(1, len(self.HEADER)):
-            if self._stop.wait(self.INTERVAL):
-                return
-            self._send(index)

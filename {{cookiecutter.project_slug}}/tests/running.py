@@ -1,5 +1,6 @@
 """The production server with three routes of the tests' own, and client threads that load it: for
-the tests of what the running service promises (tests/test_raw_http.py, test_graceful_stop.py)."""
+the tests of what the running service promises (tests/test_raw_http.py, test_graceful_stop.py,
+test_slow_clients.py, test_worker_faults.py, test_overload_gunicorn.py)."""
 
 from __future__ import annotations
 

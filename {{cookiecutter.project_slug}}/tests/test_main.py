@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from .clients import tcp_listeners
 from .servers import PACKAGE_DIR, SECRET, Server, add_route, copy_project, free_port, run, serve
 
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
@@ -109,6 +110,14 @@ def test_dev_server_hooks_still_apply(dev_server: tuple[Server, Path]) -> None:
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.headers["X-Request-ID"]
+
+
+def test_listens_on_loopback_only_without_host(tmp_path: Path) -> None:
+    """No HOST (blank is unset): the dev server, debugger and all, binds 127.0.0.1 alone."""
+    copy_project(tmp_path)
+    port = free_port()
+    with serve(tmp_path, ["-m", PACKAGE], {**DEV_ENV, "HOST": ""}, port):
+        assert set(tcp_listeners(port)) == {"127.0.0.1"}
 
 
 def test_refuses_to_run_in_production(tmp_path: Path) -> None:
