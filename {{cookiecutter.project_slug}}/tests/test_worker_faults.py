@@ -24,7 +24,9 @@ CLIENTS = 4  # load clients: requests in flight when a worker dies
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    with production(tmp_path) as running:
+    # Without capacity shedding (overload.py): these tests count the requests a worker's death
+    # or a reload fails, and a loaded machine's queue waits would add 503s of another cause.
+    with production(tmp_path, GUNICORN_QUEUE_TIMEOUT_MS="0") as running:
         assert wait_until(lambda: len(workers(running)) == WORKERS, 30), running.logs()
         yield running
 
