@@ -40,6 +40,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 2 * cpus
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that start a program run first: they are the long ones, and the many short
+    ones then fill each worker's end instead of one long test finishing alone."""
+    items.sort(key=lambda item: item.get_closest_marker("server") is None)
+
+
 # `make test-fast` leaves out the tests marked `server`: those that start a program (gunicorn,
 # the dev server, an interpreter, node, kubectl, promtool, a browser). A test that starts one
 # unmarked fails here, naming it, so the edit loop stays free of start-ups. A fork of the test
@@ -100,9 +106,3 @@ def things_app() -> Flask:
     """A production-like app (errors answered, not propagated) with the tests' own JSON write
     route, POST /test/things (things.py)."""
     return add_things(create_app({"APP_ENV": "testing", "PROPAGATE_EXCEPTIONS": False}))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that start a program run first: they are the long ones, and the many short
-    ones then fill each worker's end instead of one long test finishing alone."""
-    items.sort(key=lambda item: item.get_closest_marker("server") is None)

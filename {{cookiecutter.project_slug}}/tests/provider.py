@@ -29,6 +29,22 @@ AUDIENCE = "api://items"
 CLIENT = ("dev-client", "dev-secret")
 
 
+def declared_scopes() -> list[str]:
+    """Every scope an operation of the committed openapi.json needs: the routes may be others
+    than the example's, and the provider's client may ask for each."""
+    document = json.loads((PROJECT / "openapi.json").read_text())
+    return sorted(
+        {
+            scope
+            for item in document["paths"].values()
+            for operation in item.values()
+            for requirement in operation.get("security", [])
+            for scopes in requirement.values()
+            for scope in scopes
+        }
+    )
+
+
 def node_modules() -> Path:
     """provider/node_modules, installed from its lock on first use (npm ci, into a temporary
     directory first: parallel test workers never see half an install)."""

@@ -18,7 +18,7 @@ import requests
 
 from {{ cookiecutter.package_name }}.schemas import NAME_PATTERN
 
-from .provider import AUDIENCE, Provider, new_key, node_modules
+from .provider import AUDIENCE, Provider, declared_scopes, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
@@ -46,16 +46,7 @@ def run_schemathesis(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     node_modules()
-    document = json.loads((PROJECT / "openapi.json").read_text())
-    declared = {  # every scope an operation needs: the routes may be others than the example's
-        scope
-        for item in document["paths"].values()
-        for operation in item.values()
-        for requirement in operation.get("security", [])
-        for scopes in requirement.values()
-        for scope in scopes
-    }
-    scopes = " ".join(sorted(declared)) or "items:read"
+    scopes = " ".join(declared_scopes()) or "items:read"
     running = Provider(tmp_path_factory.mktemp("provider"), [new_key()], scopes).start()
     yield running
     running.stop()

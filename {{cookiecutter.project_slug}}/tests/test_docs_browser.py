@@ -17,9 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import Response, sync_playwright
 
-from {{ cookiecutter.package_name }}.app import create_app
-
-from .provider import AUDIENCE, Provider, new_key, node_modules
+from .provider import AUDIENCE, Provider, declared_scopes, new_key, node_modules
 from .servers import PROJECT, SECRET, Server, copy_project, free_port, serve
 
 pytestmark = pytest.mark.server  # real processes: `make test-fast` leaves them out
@@ -91,17 +89,9 @@ def secured(tmp_path: Path) -> Iterator[tuple[Server, Provider, dict[str, Any]]]
     """gunicorn as in production with the docs on and tokens checked against the provider,
     whose client may ask for every scope the document declares; and the document."""
     node_modules()
-    served = create_app({"APP_ENV": "testing"}).test_client().get("/openapi.json")
-    document: dict[str, Any] = json.loads(served.get_data())
-    declared = {
-        scope
-        for operations in document["paths"].values()
-        for operation in operations.values()
-        for need in operation.get("security", [])
-        for scope in need.get("bearer", [])
-    }
+    document: dict[str, Any] = json.loads((PROJECT / "openapi.json").read_text())
     (tmp_path / "provider").mkdir()
-    provider = Provider(tmp_path / "provider", [new_key()], " ".join(sorted(declared))).start()
+    provider = Provider(tmp_path / "provider", [new_key()], " ".join(declared_scopes())).start()
     copy_project(tmp_path)
     database = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     if (config := PROJECT / "alembic.ini").exists():  # a service with a database: migrated
