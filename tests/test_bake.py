@@ -327,6 +327,10 @@ def test_make_test_passes_on_the_image_python(project: Path, runner_image: str) 
             "UV_LINK_MODE=copy",
             "-e",
             "REQUIRE_PROVIDER=1",  # Node.js is in the image: the auth tests run, never skip
+            # Two bakes' suites run at once on CI's two cores: each gets its one CPU as a quota,
+            # which `make test` sizes its workers to, as it would on a one-CPU runner.
+            "--cpus",
+            "1",
             runner_image,
             "sh",
             "-c",
