@@ -12,20 +12,73 @@ from typing import Any
 from .bake import Bake
 from .common import BenchError, median, say
 from .databases import sqlite_urls
-from .servers import free_port, start, stop, wait_for_ok
+from .servers import Command, free_port, start, stop, wait_for_ok
 from .throughput import under_conf
 
 MB = 1_000_000
 
 
+# Prints, one per line, every module from outside the bake's own package that importing the
+# app under gunicorn loaded, in the order they were loaded (a parent before its children).
+LIBRARIES = """
+import sys, gunicorn.app.wsgiapp, gunicorn.arbiter, gunicorn.workers.gthread, {package}.wsgi
+for name, module in list(sys.modules.items()):
+    where = getattr(module, "__file__", None) or ""
+    if "site-packages" in where and not name.startswith("{package}"):
+        print(name)
+"""
+
+# Imports those modules and nothing else: what any app on the same libraries pays at start-up.
+# Without garbage collection, as gunicorn.conf.py imports the app.
+IMPORT_ONLY = """
+import gc, importlib, sys
+gc.disable()
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except Exception:  # an alias that is not importable on its own (it came with its parent)
+        pass
+"""
+
+
+def library_modules(command: Command, package: str) -> list[str]:
+    """The third-party modules (gunicorn's included) that the service's start-up imports."""
+    argv = (command.argv[0], "-c", LIBRARIES.format(package=package))
+    result = subprocess.run(
+        argv, cwd=command.cwd, env=dict(command.env), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BenchError(f"listing the start-up's imports failed: {result.stderr[-500:]}")
+    return result.stdout.split()
+
+
+def import_seconds(command: Command, modules: list[str]) -> float:
+    """Wall seconds of a fresh interpreter importing `modules`, start-up and exit included."""
+    started = time.perf_counter()
+    subprocess.run(
+        (command.argv[0], "-c", IMPORT_ONLY, *modules),
+        cwd=command.cwd,
+        env=dict(command.env),
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
 def gunicorn_start(bake: Bake, workdir: Path, starts: int) -> dict[str, Any]:
-    """Seconds from starting `gunicorn -c gunicorn.conf.py` to the first 200 from /healthz."""
-    seconds, url = [], sqlite_urls(bake.path)["service"]
+    """Seconds from starting `gunicorn -c gunicorn.conf.py` to the first 200 from /healthz, and
+    the floor under them: the same libraries imported with no app (alternating with the starts,
+    so both see the same machine). The difference is the service's own start-up."""
+    seconds, floor, url = [], [], sqlite_urls(bake.path)["service"]
+    modules: list[str] = []
     for number in range(starts):
         port = free_port()
         log = workdir / "logs" / f"start-{number}.log"
+        command = under_conf(bake, port, url)
+        modules = modules or library_modules(command, bake.package)
+        floor.append(import_seconds(command, modules))
         started = time.perf_counter()
-        server = start(f"start-{number}", under_conf(bake, port, url), port, log)
+        server = start(f"start-{number}", command, port, log)
         try:
             wait_for_ok(server)
             seconds.append(time.perf_counter() - started)
@@ -36,6 +89,10 @@ def gunicorn_start(bake: Bake, workdir: Path, starts: int) -> dict[str, Any]:
         "median_s": round(median(seconds), 3),
         "worst_s": round(max(seconds), 3),
         "seconds": [round(s, 3) for s in seconds],
+        "libraries": len(modules),
+        "floor_median_s": round(median(floor), 3),
+        "floor_worst_s": round(max(floor), 3),
+        "own_s": round(median(seconds) - median(floor), 3),
     }
 
 

@@ -199,6 +199,14 @@ def other_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
             f"start-up: gunicorn.conf.py → first 200 /healthz ({gunicorn['starts']} starts)",
             gunicorn,
             cells_for(report, "start_gunicorn"),
+            f"{gunicorn['median_s'] / gunicorn['floor_median_s']:.2f}x the floor below",
+        )
+    )
+    rows.append(
+        timing_row(
+            f"start-up floor: a bare interpreter importing the same {gunicorn['libraries']} "
+            "library modules, no app",
+            {"median_s": gunicorn["floor_median_s"], "worst_s": gunicorn["floor_worst_s"]},
         )
     )
     rows += docker_rows(report)

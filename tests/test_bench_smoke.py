@@ -121,7 +121,11 @@ def test_bench_on_a_tiny_budget_reports_every_row(tmp_path: Path) -> None:
         assert is_number(reloads["median_s"])
         assert is_number(reloads["worst_s"])
         assert reloads["refused"] == 0, reloader
-    assert is_number(report["startup"]["gunicorn"]["median_s"])
+    gunicorn = report["startup"]["gunicorn"]
+    assert is_number(gunicorn["median_s"])
+    assert gunicorn["libraries"] > 100, "the floor imports flask, SQLAlchemy, pydantic, ..."
+    assert 0 < gunicorn["floor_median_s"] < 10 * gunicorn["median_s"], gunicorn
+    assert "start-up floor: a bare interpreter importing the same" in result.stdout
     assert is_number(report["generation"]["bake_s"])
     assert "skipped" in report["docker"]
     assert {t["row"] for t in report["targets"]} >= {"service_healthz", "reload_watchdog"}
