@@ -26,7 +26,7 @@ THREADS = 2  # one worker of 2 threads
 WORK_S = 0.05  # /test/work's wait (running.py)
 CEILING = THREADS / WORK_S  # requests a second: no machine serves more, a busy one fewer
 LIMIT_S = 0.1  # GUNICORN_QUEUE_TIMEOUT_MS for this server
-BURST_S = 4.0  # seconds of load at twice the capacity
+BURST_S = 4.0  # seconds of load at twice CEILING
 BOUND_S = 10 * (LIMIT_S + WORK_S)  # no answer, 200 or 503, may take longer
 
 
