@@ -134,12 +134,14 @@ class Poller:
 
 
 def wait_for_http(url: str, timeout: float = 60) -> requests.Response:
-    """Poll a URL until it answers at all."""
+    """Poll a URL until it answers at all. A read timeout is no answer yet: the dev server's
+    reloader holds the socket while its child imports the app, so a connection can wait there for
+    a few seconds on a busy machine before it is served."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return requests.get(url, timeout=5)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
