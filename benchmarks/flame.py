@@ -1,5 +1,6 @@
-"""`make flamegraph`: py-spy samples a gunicorn worker of the service while wrk loads one route,
-and writes a flame graph SVG (benchmarks/README.md shows the ones its diary talks about)."""
+"""`make flamegraph`: py-spy samples the service's gunicorn master and its workers while wrk
+loads one route, and writes a flame graph SVG (benchmarks/README.md shows the ones its diary
+talks about)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from . import databases
 from .bake import Bake, bake_defaults, baked
 from .common import TEMPLATE, BenchError, executable, say
 from .load import run_wrk, write_script, wrk_binary
-from .servers import descendants, free_port, serving
+from .servers import free_port, serving
 from .throughput import under_conf
 
 
@@ -51,21 +52,23 @@ def record(bake: Bake, options: argparse.Namespace, work: Path) -> None:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         options.output.parent.mkdir(parents=True, exist_ok=True)
-        worker = descendants(server.process.pid)[1]  # one worker: all run the same code
-        spy = [py_spy(), "record", "--pid", str(worker),
+        # The master and every worker it has: one worker may get little of the load (or none, on
+        # a busy machine: py-spy then has no samples and fails), and a recycled one is followed.
+        spy = [py_spy(), "record", "--pid", str(server.process.pid), "--subprocesses",
                "--nonblocking", f"--rate={options.rate}", f"--duration={options.duration}",
                "--format=flamegraph", f"--output={options.output}"]  # fmt: skip
         subprocess.run(spy, check=True, capture_output=True, timeout=options.duration + 60)
         load.wait(timeout=options.duration + 60)
-    retitle(options.output, f"GET {options.path}: one gunicorn worker under wrk, py-spy")
+    retitle(options.output, f"GET {options.path}: the gunicorn workers under wrk, py-spy")
 
 
 def retitle(svg: Path, title: str) -> None:
-    """Replace the drawing's title, py-spy's command line, which names this machine's paths."""
+    """Replace the drawing's title, py-spy's command line, and drop the directories from each
+    process's command line: both name this machine's paths."""
     drawing = re.sub(
         r'(<text id="title"[^>]*>)[^<]*', rf"\g<1>{html.escape(title)}", svg.read_text()
     )
-    svg.write_text(drawing)
+    svg.write_text(re.sub(r"(process \d+:&quot;)/[^\s<&]*/", r"\g<1>", drawing))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,7 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             bake = baked(options.bake) if options.bake else bake_defaults(work / "bake")[0]
             say(f"sampling {options.path} for {options.duration} s")
             record(bake, options, work)
-        except (BenchError, subprocess.CalledProcessError) as error:
+        except subprocess.CalledProcessError as error:  # py-spy's own words say why
+            print(f"flame: {error}\n{error.stderr}", file=sys.stderr)
+            return 1
+        except BenchError as error:
             print(f"flame: {error}", file=sys.stderr)
             return 1
     say(f"wrote {options.output}")
