@@ -34,7 +34,7 @@ class Metered:
     def scrape(self) -> str:
         """The exposition text."""
         response = requests.get(self.metrics, timeout=10)
-        assert response.status_code == 200, response.text
+        assert response.status_code == 200, "".join(self.server.logs())[-5000:]  # the traceback
         return response.text
 
     def counted(self, route: str = "/healthz") -> float:

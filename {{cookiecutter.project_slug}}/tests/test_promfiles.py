@@ -1,12 +1,14 @@
 """Folding dead workers' files: real processes write multiprocess files and exit; the scrape
-reads the same before and after their files are folded into the archive, and a busy lock
-leaves them (still counted) for the next reap."""
+reads the same before and after their files are folded into the archive, a busy lock leaves
+them (still counted) for the next reap, and a new worker's file not yet sized delays a scrape
+instead of failing it."""
 
 from __future__ import annotations
 
 import fcntl
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,18 @@ def test_a_busy_lock_leaves_the_files_for_the_next_reap(directory: Path) -> None
     promfiles.archive(second)
     assert not list(directory.glob(f"counter_{first}.db"))
     assert b'jobs_total{kind="a"} 3.0' in promfiles.exposition()
+
+
+def test_a_scrape_waits_for_a_new_worker_to_size_its_file(directory: Path) -> None:
+    worker(directory, 1)
+    fresh = directory / "counter_999999.db"
+    fresh.write_bytes(b"")  # created, as by a worker throttled before it could size the file
+    sized = threading.Timer(0.15, lambda: fresh.write_bytes(bytes(8)))  # header: nothing used
+    sized.start()
+    try:
+        assert b'jobs_total{kind="a"} 1.0' in promfiles.exposition()
+    finally:
+        sized.join()
 
 
 def test_reset_empties_the_directory(directory: Path) -> None:
