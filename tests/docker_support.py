@@ -11,7 +11,9 @@ from pathlib import Path
 
 import requests
 
-from .helpers import free_port, require, run
+from benchmarks.servers import free_port
+
+from .helpers import require, run
 
 BASE_IMAGE = os.environ.get("PYTHON_IMAGE", "")
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "")

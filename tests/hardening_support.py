@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from .helpers import free_port
+from benchmarks.servers import free_port
 
 # Variables the service reads: cleared from the inherited environment so the defaults apply.
 SERVICE_VARIABLES = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -104,34 +103,6 @@ def unrendered(project: Path) -> list[str]:
             if UNRENDERED.search(line):
                 hits.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
     return hits
-
-
-_GIVEN: set[int] = set()  # ports handed out already: a server may not have bound its own yet
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on, that no other process gets from the kernel for a while.
-
-    A port closed straight after `bind(0)` is free for anyone: another test process running
-    beside this one could be handed it before our server binds it, and then talk to the wrong
-    server. So the port is left in TIME_WAIT (the side that closes first keeps it for 60 s), where
-    the kernel hands it to no `bind(0)` or outgoing connection, while a server that sets
-    SO_REUSEADDR, as gunicorn, Werkzeug and Node do, still binds it.
-    """
-    while True:
-        with socket.socket() as listener:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", 0))
-            listener.listen(1)
-            address = listener.getsockname()
-            with socket.socket() as client:
-                client.connect(address)
-                accepted, _ = listener.accept()
-                accepted.close()  # closed first: TIME_WAIT is on our port's side
-        port = int(address[1])
-        if port not in _GIVEN:
-            _GIVEN.add(port)
-            return port
 
 
 def require(problem: str | None, install: str, variable: str) -> None:

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from benchmarks.servers import free_port
+
 from .docker_support import Stack, require_engine
-from .helpers import BIN, bake, borrow_template_venv, free_port, run
+from .helpers import BIN, bake, borrow_template_venv, run
 
 pytestmark = pytest.mark.docker
 

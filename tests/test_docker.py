@@ -15,8 +15,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from benchmarks.servers import free_port
+
 from .docker_support import BASE_IMAGE, Poller, Stack, image_size, require_engine, wait_for_http
-from .helpers import bake, free_port, run
+from .helpers import bake, run
 
 pytestmark = pytest.mark.docker
 

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.servers import free_port
+
 from .hardening_support import Gunicorn, Load, gunicorn, migrate, production_env
-from .helpers import bake, free_port
+from .helpers import bake
 
 pytestmark = pytest.mark.hardening
 

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
+from benchmarks.servers import free_port
+
 from .docker_support import Stack, require_engine
-from .helpers import BIN, bake, free_port, run
+from .helpers import BIN, bake, run
 from .k8s_pod import docker_run_args, find, wait_started_and_ready
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-k8s-pod")]

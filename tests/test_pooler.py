@@ -20,9 +20,11 @@ import psycopg
 import pytest
 import requests
 
+from benchmarks.servers import free_port
+
 from .docker_support import Stack, require_engine
 from .hardening_support import await_up, service_env, spawn, stop_group
-from .helpers import bake, free_port, run
+from .helpers import bake, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("pooler")]
 
